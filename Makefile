@@ -1,0 +1,163 @@
+# ulk: Linux 6.12 as a library.
+#
+#   make          build build/lib/libulk.{a,so} and build/include/ulk
+#   make demo     boot ulk and show what it is
+#   make test     run the test suite (last line: N passed, N failed, N skipped)
+#   make bench    benchmarks, side by side with the host kernel
+#
+# Every target first installs missing Debian packages (scripts/deps.sh).
+
+BUILD      ?= build
+KTARBALL   ?= /usr/src/linux-source-6.12.tar.xz
+JOBS       ?= $(shell nproc)
+
+B          := $(abspath $(BUILD))
+KSRC       := $(B)/linux
+KOBJ       := $(B)/kernel
+KHDR       := $(B)/kernel-headers
+GEN        := $(B)/gen
+INC        := $(B)/include
+LIBDIR     := $(B)/lib
+OBJDIR     := $(B)/obj
+
+CC         ?= gcc
+HOST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -fPIC \
+	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -I$(INC) -Iinclude -Ilib
+KMAKE      := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=ulk -s
+
+# Entry points the kernel object keeps global; everything else in it is
+# made local so the kernel's memcpy, printk, socket... never leave it.
+KERNEL_ENTRY := ulk_arch_boot ulk_arch_halt ulk_syscall ulk_trigger_irq
+
+LIB_SRCS   := lib/hostops_posix.c lib/start.c lib/strerror.c
+LIB_OBJS   := $(patsubst lib/%.c,$(OBJDIR)/%.o,$(LIB_SRCS)) $(OBJDIR)/syscalls.o
+
+.PHONY: all deps kernel headers lib demo test bench clean distclean
+
+all: lib
+
+deps:
+	@bash scripts/deps.sh
+
+# --- kernel tree: the Debian tarball, our arch overlaid, our patches -------
+
+$(B)/.src-stamp: $(wildcard kernel/patches/*.patch) | deps
+	@test -f $(KTARBALL) || { echo "error: $(KTARBALL) missing: install the Debian package linux-source-6.12 (scripts/deps.sh does)" >&2; exit 1; }
+	@echo "  UNPACK  $(KTARBALL)"
+	@rm -rf $(KSRC) $(B)/linux-source-6.12 && mkdir -p $(B)
+	@tar -xf $(KTARBALL) -C $(B) && mv $(B)/linux-source-6.12 $(KSRC)
+	@for p in $(sort $(wildcard kernel/patches/*.patch)); do \
+		echo "  PATCH   $$p"; patch -s -p1 -d $(KSRC) < $$p || exit 1; done
+	@touch $@
+
+.PHONY: overlay
+overlay: $(B)/.src-stamp
+	@mkdir -p $(KSRC)/arch/ulk/include/shared/ulk
+	@rsync -a --delete --exclude include/shared kernel/arch/ulk/ $(KSRC)/arch/ulk/
+	@rsync -a include/ulk/host_ops.h $(KSRC)/arch/ulk/include/shared/ulk/host_ops.h
+
+$(KOBJ)/.config: kernel/configs/ulk_defconfig | overlay
+	@echo "  CONFIG  $<"
+	@mkdir -p $(KOBJ)
+	@$(KMAKE) KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig >/dev/null
+
+kernel: $(KOBJ)/.config overlay
+	@echo "  KBUILD  vmlinux (ARCH=ulk, $(JOBS) jobs)"
+	@$(KMAKE) -j$(JOBS) vmlinux
+
+$(KHDR)/.stamp: $(KOBJ)/.config $(wildcard kernel/arch/ulk/include/uapi/asm/*) | overlay
+	@echo "  HDRINST $(KHDR)"
+	@rm -rf $(KHDR) && $(KMAKE) headers_install INSTALL_HDR_PATH=$(KHDR) >/dev/null
+	@touch $@
+
+# The kernel as one relocatable object with only the entry points global.
+$(OBJDIR)/kernel.o: kernel
+	@mkdir -p $(OBJDIR)
+	@echo "  LOCALIZE $@"
+	@objcopy $(addprefix --keep-global-symbol=,$(KERNEL_ENTRY)) \
+		$(KOBJ)/vmlinux $@.tmp
+	@undef=$$(nm -u $@.tmp | grep -v " _GLOBAL_OFFSET_TABLE_$$"); if [ -n "$$undef" ]; then \
+		echo "error: kernel object has undefined symbols:" >&2; \
+		echo "$$undef" >&2; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@
+
+# --- host side ------------------------------------------------------------
+
+headers: $(INC)/ulk/.stamp
+
+$(INC)/ulk/.stamp: $(KHDR)/.stamp scripts/export_headers.py scripts/gen_syscalls.py include/ulk/ulk.h include/ulk/host_ops.h
+	@echo "  EXPORT  $(INC)/ulk"
+	@rm -rf $(INC) && mkdir -p $(INC)/ulk $(GEN)
+	@python3 scripts/export_headers.py $(KHDR) $(INC)
+	@python3 scripts/gen_syscalls.py --tbl $(KSRC)/scripts/syscall.tbl \
+		--abis common,64,rlimit \
+		--syscalls-h $(KSRC)/include/linux/syscalls.h \
+		--out-h $(INC)/ulk/syscalls.h --out-c $(GEN)/syscalls.c
+	@cp include/ulk/ulk.h $(INC)/ulk/ulk.h
+	@touch $@
+
+$(OBJDIR)/%.o: lib/%.c $(INC)/ulk/.stamp lib/*.h
+	@mkdir -p $(OBJDIR)
+	@echo "  CC      $<"
+	@$(CC) $(HOST_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(OBJDIR)/syscalls.o: $(INC)/ulk/.stamp
+	@echo "  CC      $(GEN)/syscalls.c"
+	@$(CC) $(HOST_CFLAGS) -c $(GEN)/syscalls.c -o $@
+
+$(LIBDIR)/libulk.a: $(OBJDIR)/kernel.o $(LIB_OBJS)
+	@mkdir -p $(LIBDIR)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(LIBDIR)/libulk.so: $(OBJDIR)/kernel.o $(LIB_OBJS) lib/libulk.map
+	@mkdir -p $(LIBDIR)
+	@echo "  LD      $@"
+	@$(CC) -shared -o $@ $(OBJDIR)/kernel.o $(LIB_OBJS) \
+		-Wl,--version-script=lib/libulk.map -Wl,-z,text -Wl,-z,defs \
+		-Wl,-soname,libulk.so -lpthread
+
+lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so
+
+# --- tests, demo, benchmarks ----------------------------------------------
+
+TEST_SRCS := $(wildcard tests/*/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+
+# Unit tests of host code link the source they test; the rest link libulk.a.
+$(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c -o $@ -lpthread
+
+$(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
+
+$(B)/tests/%: tests/%.c $(LIBDIR)/libulk.a tests/common.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -Itests $< -o $@ $(LIBDIR)/libulk.a -lpthread
+
+$(B)/bench/%: bench/%.c $(LIBDIR)/libulk.a
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -Itests $< -o $@ $(LIBDIR)/libulk.a -lpthread
+
+$(B)/demo: demo/demo.c $(LIBDIR)/libulk.a
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) $< -o $@ $(LIBDIR)/libulk.a -lpthread
+
+test: lib $(TEST_BINS)
+	@bash tests/run.sh $(B)
+
+demo: $(B)/demo
+	@$(B)/demo
+
+bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do $$b || exit 1; done
+
+clean:
+	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/tests $(B)/bench $(B)/demo
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ulk: the Linux kernel as a library.
+ *
+ * Boot a Linux 6.12 kernel inside this process with ulk_start(), then use
+ * its system calls through ulk_syscall() or the generated ulk_sys_<name>()
+ * wrappers (<ulk/syscalls.h>, included below). Any host thread may make
+ * system calls: on its first one it gets a kernel task of its own (a thread
+ * of the kernel's init process), released when the host thread exits.
+ *
+ * Kernel structures and constants are available with every identifier
+ * prefixed (struct ulk_sockaddr_in, ULK_AF_INET, __ULK_NR_socket) from the
+ * headers under <ulk/linux/...> and <ulk/asm/...>, so they sit beside libc's.
+ *
+ * Return values follow the kernel: 0 or a positive result on success, a
+ * negative errno on failure (ulk_strerror() describes it).
+ *
+ * What is not served: calls that need an MMU or a process model (fork,
+ * vfork, clone of a new process, execve, file-backed mmap) return -ENOSYS
+ * or another negative errno; they never affect the host process.
+ *
+ * Threads and signals: a host thread that is inside a ulk system call (for
+ * example blocked in ulk_sys_recvfrom()) must not make another ulk system
+ * call from a signal handler; such a nested call returns -EDEADLK. Host
+ * signals do not interrupt blocking ulk calls. Kernel code runs on the
+ * calling thread's stack: give threads that call into ulk at least 256 KiB.
+ */
+#ifndef ULK_ULK_H
+#define ULK_ULK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * struct ulk_start_opts - boot options; zero fields take their defaults.
+ * @mem_size: bytes of memory for the kernel (default 256 MiB, minimum
+ *	16 MiB). Reserved address space; pages cost memory once touched.
+ * @cmdline: extra kernel command line appended to ulk's own, or NULL.
+ * @verbose: 0 prints nothing from the kernel except on panic; 1 prints
+ *	the kernel log to stderr (or to @print).
+ * @print: receives console output instead of stderr when non-NULL;
+ *	called with the CPU token held, so it must not call into ulk.
+ * @print_arg: passed to @print.
+ */
+struct ulk_start_opts {
+	unsigned long mem_size;
+	const char *cmdline;
+	int verbose;
+	void (*print)(const char *str, int len, void *arg);
+	void *print_arg;
+};
+
+/**
+ * ulk_start() - boot the kernel in this process.
+ * @opts: options, or NULL for defaults.
+ *
+ * Return: 0 once the kernel is up; -EALREADY if ulk was already started in
+ * this process (one kernel per process, and not again after ulk_halt());
+ * -EINVAL for bad options; -ENOMEM if memory could not be reserved.
+ */
+int ulk_start(const struct ulk_start_opts *opts);
+
+/**
+ * ulk_halt() - shut the kernel down.
+ *
+ * Later system calls return -ESHUTDOWN. The process may then exit normally.
+ * Return: 0, or -ENODEV if ulk is not running.
+ */
+int ulk_halt(void);
+
+/**
+ * ulk_syscall() - make a kernel system call from the calling host thread.
+ * @nr: system call number from the generic table (__ULK_NR_*).
+ * @args: six arguments (unused ones are ignored; may be NULL if none).
+ *
+ * Return: the system call's result, or a negative errno. -ENOSYS for an
+ * unknown number, -ESHUTDOWN when ulk is not running, -EDEADLK when called
+ * from a signal handler that interrupted a ulk call on the same thread.
+ */
+long ulk_syscall(long nr, const long *args);
+
+/**
+ * ulk_trigger_irq() - raise an interrupt line of the kernel.
+ * @irq: interrupt number (from a device's registration).
+ *
+ * Callable from any host thread. Runs the handler on the calling thread if
+ * the CPU is free, otherwise leaves it pending for the CPU's holder.
+ * Return: 0, or -EINVAL for a bad line.
+ */
+int ulk_trigger_irq(int irq);
+
+/**
+ * ulk_strerror() - describe a negative (or positive) errno value.
+ * @err: error number, as returned by the API.
+ *
+ * Return: a static string; never NULL.
+ */
+const char *ulk_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include <ulk/syscalls.h>
+
+#endif /* ULK_ULK_H */

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _ASM_ULK_IRQ_H
+#define _ASM_ULK_IRQ_H
+
+#define NR_IRQS		CONFIG_ULK_NR_IRQS
+/* Line 0 is the clock event device's. */
+#define ULK_TIMER_IRQ	0
+
+#include <asm-generic/irq.h>
+
+#endif

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtual CPU: token, context switches, interrupts, idle.
+ *
+ * Theory of operation
+ * -------------------
+ * ulk has one virtual CPU and many host threads. The CPU is a token: at most
+ * one host thread executes kernel code at any instant, and that thread runs
+ * as the kernel's `current`. Three kinds of host threads take part:
+ *
+ *  - kernel threads (idle, init, kthreadd, ksoftirqd, kworkers...): each
+ *    task has a host thread of its own, created with the task;
+ *  - application threads: on its first system call a thread gets a "host
+ *    task" (a thread of the init process) and from then on executes kernel
+ *    code itself, as that task, on its own stack;
+ *  - borrowers: device and timer threads that raise interrupts. They have
+ *    no task; they run interrupt handlers in whatever task is current.
+ *
+ * Token. ulk_cpu_sem counts 1 when the CPU is free. A thread that finds it
+ * free (sem_down or sem_trydown) holds the CPU. At a context switch the
+ * token travels with the switch: the switching thread posts the next task's
+ * semaphore and the woken thread continues as its holder; cpu_sem is not
+ * touched. The holder records itself in ulk_cpu_holder.
+ *
+ * Who is current while the CPU is free? Only two kinds of task can be:
+ *  (a) idle, whose thread released the token in arch_cpu_idle() and waits
+ *      on its semaphore, and
+ *  (b) a host task whose application thread returned from a system call
+ *      and is running application code. It stays current and runnable, so
+ *      that thread's next system call is just "take token, call, release"
+ *      (the fast path: no thread wake-up at all).
+ * Kernel threads never release the token except by switching.
+ *
+ * Borrowing and escaping. A thread that takes the free token without being
+ * current's thread is a borrower for that moment: an interrupt thread, an
+ * application thread whose task is not current, or the idle thread that
+ * finds an interrupt pending just after releasing. It may run interrupts
+ * and it may call the scheduler on current's behalf. If that switches
+ * tasks, the borrower posts the next task's semaphore and then, since it
+ * must not wait on a semaphore that is not its own, it "escapes": it
+ * longjmps back to where it took the token (struct ulk_hthread.escape),
+ * leaving the scheduler's tail to the next task's thread, which runs it
+ * when it resumes: inside its own __switch_to() if it was switched out
+ * normally, else through schedule_tail() where it waited (new kernel
+ * threads, idle in arch_cpu_idle(), application threads at syscall entry).
+ * The tail therefore runs exactly once per switch, on the thread that
+ * continues as next. Before rescheduling on behalf of a host task of kind
+ * (b), the borrower parks it (TASK_PARKED, which no wake-up but ulk's own
+ * syscall entry undoes) so that the scheduler never hands the CPU to a task
+ * whose thread is off running application code.
+ *
+ * Interrupts. ulk_trigger_irq() marks the line in ulk_irq_pending, then
+ * tries to take the token. If it gets it, the caller runs the handlers and
+ * softirqs itself (direct IRQ). If not, the holder runs them when it next
+ * enables interrupts or when it releases the token: releasing posts
+ * cpu_sem, then re-checks the pending set and, if it is not empty, tries
+ * to take the token back. Either the raiser's trydown comes after the post
+ * (and it runs the interrupt) or the releaser's re-check comes after the
+ * raiser's mark (and it does): no interrupt is left behind.
+ *
+ * Idle. arch_cpu_idle() releases the token (with the same re-check) and
+ * waits on idle's semaphore. Only a context switch to idle posts it, so
+ * there is no "idle decided to sleep" flag to race with: an interrupt or a
+ * system call arriving at any point takes the token and, if a task became
+ * runnable, switches to it on idle's behalf.
+ */
+#include <linux/sched.h>
+#include <linux/cpu.h>
+#include <linux/sched/task.h>
+#include <linux/interrupt.h>
+#include <linux/hardirq.h>
+#include <linux/irq.h>
+#include <asm/irq_regs.h>
+#include <asm/switch_to.h>
+#include <asm/ulk.h>
+
+const struct ulk_host_ops *ulk_host;
+struct ulk_hthread *ulk_cpu_holder;
+struct task_struct *ulk_switch_last;
+struct task_struct *ulk_current = &init_task;
+int ulk_halted;
+
+static struct ulk_sem *ulk_cpu_sem;
+
+unsigned long ulk_irq_enabled;
+unsigned long ulk_irq_pending;
+
+/**
+ * ulk_hthread_alloc() - new host thread record with its semaphore.
+ * @task: the task it runs as, or NULL.
+ *
+ * Host memory, not slab: it is used by threads that do not hold the token.
+ * Return: the record or NULL.
+ */
+struct ulk_hthread *ulk_hthread_alloc(struct task_struct *task)
+{
+	struct ulk_hthread *ht = ulk_host->mem_alloc(sizeof(*ht));
+
+	if (!ht)
+		return NULL;
+	*ht = (struct ulk_hthread){ .task = task };
+	ht->sem = ulk_host->sem_alloc(0);
+	if (!ht->sem) {
+		ulk_host->mem_free(ht);
+		return NULL;
+	}
+	return ht;
+}
+
+/**
+ * ulk_hthread_free() - release a record made by ulk_hthread_alloc().
+ * @ht: the record; nobody may be waiting on its semaphore.
+ */
+void ulk_hthread_free(struct ulk_hthread *ht)
+{
+	ulk_host->sem_free(ht->sem);
+	ulk_host->mem_free(ht);
+}
+
+/**
+ * ulk_cpu_init() - create the token, held by the calling (boot) thread.
+ * @boot: the boot thread's record.
+ * Return: 0 or -ENOMEM.
+ */
+int ulk_cpu_init(struct ulk_hthread *boot)
+{
+	ulk_cpu_sem = ulk_host->sem_alloc(0);
+	if (!ulk_cpu_sem)
+		return -ENOMEM;
+	ulk_cpu_holder = boot;
+	return 0;
+}
+
+/**
+ * ulk_cpu_take() - wait for the free token and hold it.
+ * @self: the calling thread.
+ */
+void ulk_cpu_take(struct ulk_hthread *self)
+{
+	ulk_host->sem_down(ulk_cpu_sem);
+	ulk_cpu_holder = self;
+}
+
+/**
+ * ulk_cpu_try_take() - take the token if it is free.
+ * @self: the calling thread.
+ * Return: true if the caller now holds the token.
+ */
+bool ulk_cpu_try_take(struct ulk_hthread *self)
+{
+	if (!ulk_host->sem_trydown(ulk_cpu_sem))
+		return false;
+	ulk_cpu_holder = self;
+	return true;
+}
+
+/**
+ * ulk_cpu_put() - release the token without running anything (shutdown).
+ */
+void ulk_cpu_put(void)
+{
+	ulk_cpu_holder = NULL;
+	ulk_host->sem_up(ulk_cpu_sem);
+}
+
+/* Irq line bookkeeping: only the token holder runs handlers. */
+void ulk_irq_run_pending(void)
+{
+	static struct pt_regs irq_regs;
+	unsigned long pend;
+
+	ulk_irq_enabled = ARCH_IRQ_DISABLED;
+	while ((pend = __atomic_exchange_n(&ulk_irq_pending, 0,
+					   __ATOMIC_ACQ_REL))) {
+		while (pend) {
+			int irq = __builtin_ctzl(pend);
+			struct pt_regs *old = set_irq_regs(&irq_regs);
+
+			pend &= pend - 1;
+			irq_enter();
+			generic_handle_irq(irq);
+			irq_exit();
+			set_irq_regs(old);
+		}
+	}
+	ulk_irq_enabled = ARCH_IRQ_ENABLED;
+}
+
+/*
+ * Reschedule on behalf of current from a thread that will not wait as
+ * current. If current is a host task, its application thread is (or is
+ * about to be) running application code: park it first, so the scheduler
+ * cannot pick it until that thread's next system call wakes it. Returns
+ * only if the scheduler kept current; otherwise the thread escapes.
+ */
+static void schedule_as_borrower(void)
+{
+	if (current->thread.host_task)
+		__set_current_state(TASK_PARKED);
+	schedule();
+}
+
+static void leave_body(void *data)
+{
+	struct ulk_hthread *self = data;
+
+	for (;;) {
+		local_irq_enable();
+		if (need_resched())
+			schedule_as_borrower();
+		ulk_cpu_holder = NULL;
+		ulk_host->sem_up(ulk_cpu_sem);
+		if (!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST) ||
+		    !ulk_host->sem_trydown(ulk_cpu_sem))
+			return;
+		if (READ_ONCE(ulk_halted)) {
+			ulk_host->sem_up(ulk_cpu_sem);
+			return;
+		}
+		ulk_cpu_holder = self;
+	}
+}
+
+/**
+ * ulk_cpu_leave() - give up the token held by the calling thread.
+ * @self: the calling thread.
+ *
+ * Runs pending interrupts, then either hands the CPU to the task the
+ * scheduler picks (if a reschedule is due) or releases the token. If
+ * current is a host task (the caller's own, at the end of a system call)
+ * a reschedule parks it: the thread goes back to application code at once
+ * instead of waiting for its turn. Returns when the thread no longer holds
+ * the token.
+ */
+void ulk_cpu_leave(struct ulk_hthread *self)
+{
+	struct ulk_jmp_buf jb;
+
+	self->escape = &jb;
+	ulk_host->jmp_buf_set(&jb, leave_body, self);
+	self->escape = NULL;
+}
+
+static void schedule_away_body(void *data)
+{
+	schedule_as_borrower();
+	*(bool *)data = true;
+}
+
+/**
+ * ulk_cpu_schedule_away() - let the scheduler pick a task, from a thread
+ * that holds the token but is not current's (see "Borrowing" above).
+ * @self: the calling thread.
+ *
+ * The caller has just made a task runnable, so a switch is expected.
+ * Returns once the CPU has been handed over or released.
+ */
+void ulk_cpu_schedule_away(struct ulk_hthread *self)
+{
+	struct ulk_jmp_buf jb;
+	bool kept = false;
+
+	self->escape = &jb;
+	ulk_host->jmp_buf_set(&jb, schedule_away_body, &kept);
+	self->escape = NULL;
+	if (kept) {
+		WARN_ONCE(1, "ulk: reschedule kept current\n");
+		ulk_cpu_leave(self);
+	}
+}
+
+/**
+ * ulk_cpu_wait_switch_in() - wait until the scheduler switches to @self's
+ * task, then finish that switch (the scheduler's tail).
+ * @self: the calling thread, which does not hold the token.
+ */
+void ulk_cpu_wait_switch_in(struct ulk_hthread *self)
+{
+	ulk_host->sem_down(self->sem);
+	ulk_cpu_finish_switch_in(self);
+}
+
+/**
+ * ulk_cpu_finish_switch_in() - @self was switched to while waiting outside
+ * __switch_to(): take over as holder and run the scheduler's tail.
+ * @self: the calling thread, just woken on its semaphore.
+ */
+void ulk_cpu_finish_switch_in(struct ulk_hthread *self)
+{
+	ulk_cpu_holder = self;
+	schedule_tail(ulk_switch_last);
+}
+
+/**
+ * __switch_to() - hand the CPU from @prev to @next.
+ * @prev: the task being switched out (current).
+ * @next: the task to run.
+ *
+ * Runs on the token holder's thread, which is @prev's own thread unless a
+ * borrower is rescheduling (then it escapes instead of waiting).
+ * Return: the task that was switched out when this thread's task next runs.
+ */
+struct task_struct *__switch_to(struct task_struct *prev,
+				struct task_struct *next)
+{
+	struct ulk_hthread *self = ulk_cpu_holder;
+	struct ulk_hthread *to = next->thread.ht;
+
+	ulk_switch_last = prev;
+	ulk_current = next;
+
+	if (self->escape) {
+		ulk_host->sem_up(to->sem);
+		ulk_host->jmp_buf_longjmp(self->escape);
+	}
+
+	if (READ_ONCE(prev->__state) == TASK_DEAD) {
+		/* A kernel thread ends: its thread exits, nothing waits. */
+		ulk_host->sem_up(to->sem);
+		ulk_hthread_free(self);
+		ulk_host->thread_exit();
+	}
+
+	ulk_host->sem_up(to->sem);
+	ulk_host->sem_down(self->sem);
+	ulk_cpu_holder = self;
+	return ulk_switch_last;
+}
+
+/**
+ * arch_cpu_idle() - nothing to run: release the CPU until switched to.
+ *
+ * Called by the idle task with interrupts disabled.
+ */
+void arch_cpu_idle(void)
+{
+	struct ulk_hthread *self = ulk_cpu_holder;
+
+	if (__atomic_load_n(&ulk_irq_pending, __ATOMIC_RELAXED)) {
+		local_irq_enable();
+		return;
+	}
+	ulk_cpu_leave(self);
+	ulk_cpu_wait_switch_in(self);
+}

@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * POSIX host operations: what the kernel (arch/ulk) calls for threads,
+ * synchronisation, memory, time, timers, console output and panic. The
+ * contract of each operation is in include/ulk/host_ops.h.
+ *
+ * Theory of operation, for the parts that are not a thin wrapper:
+ *
+ * Threads. Every thread made here (kernel threads and timer threads) runs
+ * kernel code, softirqs included, so it gets a 2 MiB stack. It starts with
+ * asynchronous signals blocked: a process-directed signal must land on an
+ * application thread, whose handler may then call into ulk under the
+ * documented rules, never on a thread that is in the middle of kernel code
+ * on the kernel's behalf.
+ *
+ * Memory. The kernel's memory region must be page aligned and is large and
+ * mostly untouched, so big blocks come from mmap (MAP_NORESERVE: address
+ * space, not memory, until touched). Small ones come from malloc. Every
+ * block carries a header just below the returned pointer saying which path
+ * made it, so mem_free needs no lookup.
+ *
+ * Timers. One host thread per timer, asleep on a condition variable that
+ * runs on CLOCK_MONOTONIC (the clock time_ns reads and deadlines are given
+ * in), so a deadline is a single timed wait: no polling and no wake-ups
+ * while disarmed. The callback runs without the timer's lock so it may
+ * re-arm the timer (the kernel's clock event handler does that from the
+ * timer interrupt) or free it.
+ *
+ * Console. Quiet by default: output goes to a 64 KiB ring that only a panic
+ * dumps, so a healthy process prints nothing from the kernel. The ring has
+ * its own plain mutex, never held while calling anything else, so printing
+ * is safe whatever other locks the caller holds.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostops_posix.h"
+
+#define THREAD_STACK_SIZE	(2UL << 20)
+#define BIG_ALLOC_MIN		(1UL << 20)
+#define RING_SIZE		(64U << 10)
+#define NSEC_PER_SEC		1000000000ULL
+
+/* ---- console output ---------------------------------------------------- */
+
+static void (*print_cb)(const char *str, int len, void *arg);
+static void *print_arg;
+static int print_verbose;
+
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static char ring[RING_SIZE];
+/* Bytes ever written; the newest byte is at (ring_total - 1) % RING_SIZE. */
+static unsigned long long ring_total;
+
+/* write() all of @buf to stderr, giving up quietly if stderr is broken. */
+static void write_stderr(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void ring_append(const char *str, size_t len)
+{
+	size_t pos;
+
+	/* Only the tail fits; skip what would be overwritten anyway. */
+	if (len > RING_SIZE) {
+		ring_total += len - RING_SIZE;
+		str += len - RING_SIZE;
+		len = RING_SIZE;
+	}
+	pos = ring_total % RING_SIZE;
+	if (pos + len <= RING_SIZE) {
+		memcpy(ring + pos, str, len);
+	} else {
+		size_t first = RING_SIZE - pos;
+
+		memcpy(ring + pos, str, first);
+		memcpy(ring, str + first, len - first);
+	}
+	ring_total += len;
+}
+
+/*
+ * Dump the ring to stderr. Called on the way to abort(), possibly by a
+ * thread that was interrupted while holding ring_lock, so a lock we cannot
+ * get does not stop the dump: a torn line beats no log at all.
+ */
+static void ring_dump(void)
+{
+	bool locked = pthread_mutex_trylock(&ring_lock) == 0;
+	size_t start, len;
+
+	if (ring_total <= RING_SIZE) {
+		start = 0;
+		len = (size_t)ring_total;
+	} else {
+		start = ring_total % RING_SIZE;
+		len = RING_SIZE;
+		/* The oldest line was cut by the wrap: start at the next one. */
+		while (len > 0 && ring[start] != '\n') {
+			start = (start + 1) % RING_SIZE;
+			len--;
+		}
+		if (len > 0) {
+			start = (start + 1) % RING_SIZE;
+			len--;
+		}
+	}
+	if (start + len <= RING_SIZE) {
+		write_stderr(ring + start, len);
+	} else {
+		write_stderr(ring + start, RING_SIZE - start);
+		write_stderr(ring, len - (RING_SIZE - start));
+	}
+	if (locked)
+		pthread_mutex_unlock(&ring_lock);
+}
+
+static void host_print(const char *str, int len)
+{
+	if (len <= 0)
+		return;
+	if (print_verbose) {
+		if (print_cb)
+			print_cb(str, len, print_arg);
+		else
+			write_stderr(str, (size_t)len);
+		return;
+	}
+	pthread_mutex_lock(&ring_lock);
+	ring_append(str, (size_t)len);
+	pthread_mutex_unlock(&ring_lock);
+}
+
+static void host_panic(void)
+{
+	static const char msg[] = "ulk: kernel panic, aborting\n";
+
+	if (!print_verbose) {
+		static const char hdr[] = "ulk: kernel log follows\n";
+
+		write_stderr(hdr, sizeof(hdr) - 1);
+		ring_dump();
+	}
+	write_stderr(msg, sizeof(msg) - 1);
+	abort();
+}
+
+/**
+ * ulk_hostops_set_print() - choose where kernel console output goes.
+ * @print: callback for console output when @verbose is set, or NULL for
+ *	stderr.
+ * @arg: passed to @print.
+ * @verbose: 0 keeps output in the in-memory ring (dumped on panic only),
+ *	1 writes it out as it comes.
+ *
+ * Must be called before the kernel boots.
+ */
+void ulk_hostops_set_print(void (*print)(const char *str, int len, void *arg),
+			   void *arg, int verbose)
+{
+	print_cb = print;
+	print_arg = arg;
+	print_verbose = verbose != 0;
+}
+
+/* ---- semaphores and mutexes -------------------------------------------- */
+
+struct ulk_sem {
+	sem_t sem;
+};
+
+static struct ulk_sem *host_sem_alloc(int count)
+{
+	struct ulk_sem *s;
+
+	if (count < 0)
+		return NULL;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	if (sem_init(&s->sem, 0, (unsigned int)count)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void host_sem_free(struct ulk_sem *s)
+{
+	sem_destroy(&s->sem);
+	free(s);
+}
+
+static void host_sem_up(struct ulk_sem *s)
+{
+	sem_post(&s->sem);
+}
+
+static void host_sem_down(struct ulk_sem *s)
+{
+	while (sem_wait(&s->sem) && errno == EINTR)
+		;
+}
+
+static int host_sem_trydown(struct ulk_sem *s)
+{
+	int ret;
+
+	while ((ret = sem_trywait(&s->sem)) && errno == EINTR)
+		;
+	return ret == 0;
+}
+
+struct ulk_mutex {
+	pthread_mutex_t mutex;
+};
+
+static struct ulk_mutex *host_mutex_alloc(int recursive)
+{
+	struct ulk_mutex *m = malloc(sizeof(*m));
+	pthread_mutexattr_t attr;
+	int err;
+
+	if (!m)
+		return NULL;
+	if (pthread_mutexattr_init(&attr))
+		goto fail;
+	err = pthread_mutexattr_settype(&attr, recursive ?
+					PTHREAD_MUTEX_RECURSIVE :
+					PTHREAD_MUTEX_DEFAULT);
+	if (!err)
+		err = pthread_mutex_init(&m->mutex, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (!err)
+		return m;
+fail:
+	free(m);
+	return NULL;
+}
+
+static void host_mutex_free(struct ulk_mutex *m)
+{
+	pthread_mutex_destroy(&m->mutex);
+	free(m);
+}
+
+static void host_mutex_lock(struct ulk_mutex *m)
+{
+	pthread_mutex_lock(&m->mutex);
+}
+
+static void host_mutex_unlock(struct ulk_mutex *m)
+{
+	pthread_mutex_unlock(&m->mutex);
+}
+
+/* ---- threads and thread-local storage ---------------------------------- */
+
+/*
+ * Start a host thread that will run kernel code: big stack, asynchronous
+ * signals blocked (it inherits the mask in force at pthread_create), and
+ * detached unless the caller wants to join it. Returns 0 or a positive
+ * errno, like pthread_create.
+ */
+static int start_thread(pthread_t *tid, bool detached,
+			void *(*start)(void *), void *arg)
+{
+	static const int synchronous[] = {
+		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS,
+	};
+	sigset_t block, old;
+	pthread_attr_t attr;
+	size_t i;
+	int err;
+
+	err = pthread_attr_init(&attr);
+	if (err)
+		return err;
+	err = pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
+	if (!err && detached)
+		err = pthread_attr_setdetachstate(&attr,
+						  PTHREAD_CREATE_DETACHED);
+	if (err)
+		goto out;
+
+	/* Faults must still reach debuggers and sanitizers' handlers. */
+	sigfillset(&block);
+	for (i = 0; i < sizeof(synchronous) / sizeof(synchronous[0]); i++)
+		sigdelset(&block, synchronous[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(tid, &attr, start, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+struct thread_start {
+	void (*fn)(void *);
+	void *arg;
+};
+
+static void *thread_trampoline(void *p)
+{
+	struct thread_start ts = *(struct thread_start *)p;
+
+	free(p);
+	ts.fn(ts.arg);
+	return NULL;
+}
+
+static int host_thread_create(void (*fn)(void *), void *arg)
+{
+	struct thread_start *ts = malloc(sizeof(*ts));
+	pthread_t tid;
+	int err;
+
+	if (!ts)
+		return -ENOMEM;
+	ts->fn = fn;
+	ts->arg = arg;
+	err = start_thread(&tid, true, thread_trampoline, ts);
+	if (err) {
+		free(ts);
+		return -err;
+	}
+	return 0;
+}
+
+static void host_thread_exit(void)
+{
+	pthread_exit(NULL);
+}
+
+static unsigned long host_thread_self(void)
+{
+	return (unsigned long)pthread_self();
+}
+
+/*
+ * A key handle is the pthread key plus one, not a pointer to memory: no
+ * allocation, and tls_get (on every system call) saves a dependent load.
+ * The offset keeps key 0 from looking like a NULL (failed) handle.
+ */
+static_assert(sizeof(pthread_key_t) <= sizeof(uintptr_t),
+	      "pthread_key_t must fit in a pointer");
+
+static pthread_key_t key_of(struct ulk_tls_key *handle)
+{
+	return (pthread_key_t)((uintptr_t)handle - 1);
+}
+
+static struct ulk_tls_key *host_tls_alloc(void (*destructor)(void *))
+{
+	pthread_key_t key;
+
+	if (pthread_key_create(&key, destructor))
+		return NULL;
+	return (struct ulk_tls_key *)((uintptr_t)key + 1);
+}
+
+static void host_tls_free(struct ulk_tls_key *handle)
+{
+	pthread_key_delete(key_of(handle));
+}
+
+static int host_tls_set(struct ulk_tls_key *handle, void *data)
+{
+	return -pthread_setspecific(key_of(handle), data);
+}
+
+static void *host_tls_get(struct ulk_tls_key *handle)
+{
+	return pthread_getspecific(key_of(handle));
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+/*
+ * Header just below every block. Its size keeps malloc's alignment
+ * (max_align_t) for small blocks; big blocks put it at the end of a
+ * leading page so the block itself starts on a page boundary.
+ */
+struct mem_header {
+	alignas(max_align_t) size_t map_len;	/* 0: from malloc */
+	size_t offset;				/* block - mapping start */
+};
+
+static size_t big_block_offset(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	/* The kernel's pages are 4 KiB; the host's may be larger. */
+	return page > 4096 ? (size_t)page : 4096;
+}
+
+static void *host_mem_alloc(unsigned long size)
+{
+	struct mem_header *h;
+
+	if (size >= BIG_ALLOC_MIN) {
+		size_t off = big_block_offset();
+		size_t len = off + size;
+		char *map;
+
+		if (len < size)
+			return NULL;
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (map == MAP_FAILED)
+			return NULL;
+		h = (struct mem_header *)(map + off) - 1;
+		h->map_len = len;
+		h->offset = off;
+		return h + 1;
+	}
+	h = malloc(sizeof(*h) + size);
+	if (!h)
+		return NULL;
+	h->map_len = 0;
+	h->offset = sizeof(*h);
+	return h + 1;
+}
+
+static void host_mem_free(void *ptr)
+{
+	struct mem_header *h;
+
+	if (!ptr)
+		return;
+	h = (struct mem_header *)ptr - 1;
+	if (h->map_len)
+		munmap((char *)ptr - h->offset, h->map_len);
+	else
+		free(h);
+}
+
+/* ---- time and timers --------------------------------------------------- */
+
+static unsigned long long clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (unsigned long long)ts.tv_sec * NSEC_PER_SEC +
+	       (unsigned long long)ts.tv_nsec;
+}
+
+static unsigned long long host_time_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static unsigned long long host_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+struct ulk_timer {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* on CLOCK_MONOTONIC */
+	pthread_t thread;
+	void (*fn)(void *);
+	void *arg;
+	/* Below: protected by @lock. */
+	unsigned long long deadline;	/* CLOCK_MONOTONIC ns, if @armed */
+	bool armed;
+	bool stop;			/* timer_free was called */
+	bool self_free;			/* ... from the callback: thread frees */
+};
+
+/* The timer whose callback this thread runs, so timer_free knows itself. */
+static __thread struct ulk_timer *current_timer;
+
+static void timer_destroy(struct ulk_timer *t)
+{
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+static void *timer_thread(void *p)
+{
+	struct ulk_timer *t = p;
+	bool self_free;
+
+	current_timer = t;
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		struct timespec ts;
+
+		if (!t->armed) {
+			pthread_cond_wait(&t->cond, &t->lock);
+			continue;
+		}
+		if (host_time_ns() < t->deadline) {
+			ts.tv_sec = (time_t)(t->deadline / NSEC_PER_SEC);
+			ts.tv_nsec = (long)(t->deadline % NSEC_PER_SEC);
+			pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+			/* Woken early, re-armed or cancelled: look again. */
+			continue;
+		}
+		t->armed = false;
+		pthread_mutex_unlock(&t->lock);
+		t->fn(t->arg);
+		pthread_mutex_lock(&t->lock);
+	}
+	self_free = t->self_free;
+	pthread_mutex_unlock(&t->lock);
+	if (self_free)
+		timer_destroy(t);
+	return NULL;
+}
+
+static struct ulk_timer *host_timer_alloc(void (*fn)(void *), void *arg)
+{
+	struct ulk_timer *t = calloc(1, sizeof(*t));
+	pthread_condattr_t attr;
+
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	if (pthread_mutex_init(&t->lock, NULL))
+		goto fail_free;
+	if (pthread_condattr_init(&attr))
+		goto fail_mutex;
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&t->cond, &attr)) {
+		pthread_condattr_destroy(&attr);
+		goto fail_mutex;
+	}
+	pthread_condattr_destroy(&attr);
+	if (start_thread(&t->thread, false, timer_thread, t))
+		goto fail_cond;
+	return t;
+
+fail_cond:
+	pthread_cond_destroy(&t->cond);
+fail_mutex:
+	pthread_mutex_destroy(&t->lock);
+fail_free:
+	free(t);
+	return NULL;
+}
+
+static int host_timer_set(struct ulk_timer *t, unsigned long long when_ns)
+{
+	pthread_mutex_lock(&t->lock);
+	t->deadline = when_ns;
+	t->armed = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+static void host_timer_cancel(struct ulk_timer *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->armed = false;
+	/* Not needed for correctness; lets the thread drop its timed wait. */
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void host_timer_free(struct ulk_timer *t)
+{
+	bool own = current_timer == t;
+
+	pthread_mutex_lock(&t->lock);
+	t->armed = false;
+	t->stop = true;
+	/* From the callback: the thread frees once the callback returns. */
+	t->self_free = own;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	if (own) {
+		pthread_detach(pthread_self());
+		return;
+	}
+	/* Waits for a callback in progress, as the contract promises. */
+	pthread_join(t->thread, NULL);
+	timer_destroy(t);
+}
+
+/* ---- non-local jumps --------------------------------------------------- */
+
+static_assert(sizeof(jmp_buf) <= sizeof(struct ulk_jmp_buf),
+	      "struct ulk_jmp_buf is too small for this host's jmp_buf");
+static_assert(alignof(jmp_buf) <= alignof(struct ulk_jmp_buf),
+	      "struct ulk_jmp_buf is under-aligned for this host's jmp_buf");
+
+static void host_jmp_buf_set(struct ulk_jmp_buf *jb, void (*fn)(void *),
+			     void *arg)
+{
+	/* setjmp returns twice; nothing read after it is modified before. */
+	if (setjmp(*(jmp_buf *)jb->buf) == 0)
+		fn(arg);
+}
+
+static void host_jmp_buf_longjmp(struct ulk_jmp_buf *jb)
+{
+	longjmp(*(jmp_buf *)jb->buf, 1);
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+static const struct ulk_host_ops posix_ops = {
+	.print = host_print,
+	.panic = host_panic,
+
+	.sem_alloc = host_sem_alloc,
+	.sem_free = host_sem_free,
+	.sem_up = host_sem_up,
+	.sem_down = host_sem_down,
+	.sem_trydown = host_sem_trydown,
+
+	.mutex_alloc = host_mutex_alloc,
+	.mutex_free = host_mutex_free,
+	.mutex_lock = host_mutex_lock,
+	.mutex_unlock = host_mutex_unlock,
+
+	.thread_create = host_thread_create,
+	.thread_exit = host_thread_exit,
+	.thread_self = host_thread_self,
+
+	.tls_alloc = host_tls_alloc,
+	.tls_free = host_tls_free,
+	.tls_set = host_tls_set,
+	.tls_get = host_tls_get,
+
+	.mem_alloc = host_mem_alloc,
+	.mem_free = host_mem_free,
+
+	.time_ns = host_time_ns,
+	.realtime_ns = host_realtime_ns,
+
+	.timer_alloc = host_timer_alloc,
+	.timer_set = host_timer_set,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+
+	.jmp_buf_set = host_jmp_buf_set,
+	.jmp_buf_longjmp = host_jmp_buf_longjmp,
+};
+
+/**
+ * ulk_hostops_posix() - the POSIX host operations table.
+ *
+ * Return: a pointer to a static table, valid for the life of the process.
+ */
+const struct ulk_host_ops *ulk_hostops_posix(void)
+{
+	return &posix_ops;
+}
