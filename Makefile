@@ -29,7 +29,8 @@ KMAKE      := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=ulk -s
 # made local so the kernel's memcpy, printk, socket... never leave it.
 KERNEL_ENTRY := ulk_arch_boot ulk_arch_halt ulk_syscall ulk_trigger_irq
 
-LIB_SRCS   := lib/hostops_posix.c lib/start.c lib/strerror.c
+LIB_SRCS   := $(wildcard lib/*.c lib/*/*.c)
+LIB_HDRS   := $(wildcard lib/*.h lib/*/*.h include/ulk/*.h)
 LIB_OBJS   := $(patsubst lib/%.c,$(OBJDIR)/%.o,$(LIB_SRCS)) $(OBJDIR)/syscalls.o
 
 .PHONY: all deps kernel headers lib demo test bench clean distclean
@@ -93,13 +94,13 @@ $(INC)/ulk/.stamp: $(KHDR)/.stamp scripts/export_headers.py scripts/gen_syscalls
 		--abis common,64,rlimit \
 		--syscalls-h $(KSRC)/include/linux/syscalls.h \
 		--out-h $(INC)/ulk/syscalls.h --out-c $(GEN)/syscalls.c
-	@cp include/ulk/ulk.h $(INC)/ulk/ulk.h
+	@cp include/ulk/*.h $(INC)/ulk/
 	@touch $@
 
-$(OBJDIR)/%.o: lib/%.c $(INC)/ulk/.stamp lib/*.h
-	@mkdir -p $(OBJDIR)
+$(OBJDIR)/%.o: lib/%.c $(INC)/ulk/.stamp $(LIB_HDRS)
+	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(HOST_CFLAGS) -fvisibility=hidden -c $< -o $@
+	@$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(OBJDIR)/syscalls.o: $(INC)/ulk/.stamp
 	@echo "  CC      $(GEN)/syscalls.c"
@@ -147,13 +148,13 @@ $(B)/demo: demo/demo.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ $(LIBDIR)/libulk.a -lpthread
 
-test: lib $(TEST_BINS)
+test: deps lib $(TEST_BINS)
 	@bash tests/run.sh $(B)
 
-demo: $(B)/demo
+demo: deps $(B)/demo
 	@$(B)/demo
 
-bench: $(BENCH_BINS)
+bench: deps $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
 clean:

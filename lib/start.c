@@ -22,7 +22,6 @@ static const char base_cmdline[] = "";
 
 static int started;
 
-__attribute__((visibility("default")))
 int ulk_start(const struct ulk_start_opts *opts)
 {
 	static const struct ulk_start_opts defaults;
@@ -55,10 +54,9 @@ int ulk_start(const struct ulk_start_opts *opts)
 	region = ops->mem_alloc(mem);
 	if (!region)
 		return -ENOMEM;
-	return ulk_arch_boot(ops, region, mem, cmdline);
+	return ulk_arch_boot(ops, region, mem, cmdline, 0, 0);
 }
 
-__attribute__((visibility("default")))
 int ulk_halt(void)
 {
 	return ulk_arch_halt();

@@ -28,7 +28,6 @@ static const char *const internal[] = {
 	[531 - 512] = "No grace period (ENOGRACE)",
 };
 
-__attribute__((visibility("default")))
 const char *ulk_strerror(int err)
 {
 	const char *s;

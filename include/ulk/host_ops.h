@@ -131,6 +131,17 @@ struct ulk_host_ops {
 	void (*jmp_buf_set)(struct ulk_jmp_buf *jb, void (*fn)(void *),
 			    void *arg);
 	void (*jmp_buf_longjmp)(struct ulk_jmp_buf *jb);
+
+	/**
+	 * @iomem_read: read @size bytes (1, 2, 4 or 8) of device registers at
+	 *	@addr, an address inside the I/O window given to ulk_arch_boot().
+	 *	Called by the token holder; must not block. NULL if there are no
+	 *	devices.
+	 * @iomem_write: write @val there, same rules.
+	 */
+	unsigned long long (*iomem_read)(unsigned long addr, int size);
+	void (*iomem_write)(unsigned long addr, int size,
+			    unsigned long long val);
 };
 
 /*
@@ -145,12 +156,16 @@ struct ulk_host_ops {
  * @mem: memory region for the kernel's page allocator, page aligned.
  * @mem_size: size of @mem in bytes.
  * @cmdline: kernel command line.
+ * @iomem: start of the device register window (addresses reserved by the
+ *	host that the kernel never dereferences), or 0 with no devices.
+ * @iomem_size: its size in bytes.
  *
  * Returns once init has run every initcall and system calls may be made,
  * 0 on success or a negative errno (-EALREADY if already booted once).
  */
 int ulk_arch_boot(const struct ulk_host_ops *ops, void *mem,
-		  unsigned long mem_size, const char *cmdline);
+		  unsigned long mem_size, const char *cmdline,
+		  unsigned long iomem, unsigned long iomem_size);
 
 /**
  * ulk_arch_halt() - power the kernel off. Later system calls return

@@ -17,11 +17,13 @@
 #include <linux/binfmts.h>
 #include <linux/fs.h>
 #include <linux/file.h>
+#include <linux/init_syscalls.h>
 #include <linux/task_work.h>
 #include <linux/string.h>
 #include <linux/reboot.h>
 #include <linux/memblock.h>
 #include <asm/setup.h>
+#include <asm/io.h>
 #include <asm/ulk.h>
 
 static struct ulk_sem *boot_sem;
@@ -55,7 +57,8 @@ void __init setup_arch(char **cmdline_p)
 }
 
 int __ref ulk_arch_boot(const struct ulk_host_ops *ops, void *mem,
-		  unsigned long mem_size, const char *cmdline)
+		  unsigned long mem_size, const char *cmdline,
+		  unsigned long iomem, unsigned long iomem_size)
 {
 	struct ulk_hthread *boot;
 	int err;
@@ -66,6 +69,10 @@ int __ref ulk_arch_boot(const struct ulk_host_ops *ops, void *mem,
 	ulk_host = ops;
 	ulk_mem_start = (unsigned long)mem;
 	ulk_mem_end = ulk_mem_start + mem_size;
+	if (ops->iomem_read && ops->iomem_write) {
+		ulk_iomem_base = iomem;
+		ulk_iomem_size = iomem_size;
+	}
 	strscpy(boot_command_line, cmdline ? cmdline : "", COMMAND_LINE_SIZE);
 
 	boot_sem = ops->sem_alloc(0);
@@ -161,8 +168,20 @@ core_initcall(ulk_init_binfmt);
 
 static int __init ulk_make_init(void)
 {
-	struct file *f = filp_open("/init", O_CREAT | O_WRONLY, 0700);
+	struct file *f;
+	int err;
 
+	/* What a minimal init would mount first. */
+	init_mkdir("/proc", 0555);
+	err = init_mount("proc", "/proc", "proc", 0, NULL);
+	if (err)
+		pr_err("ulk: cannot mount /proc: %d\n", err);
+	init_mkdir("/sys", 0555);
+	err = init_mount("sysfs", "/sys", "sysfs", 0, NULL);
+	if (err)
+		pr_err("ulk: cannot mount /sys: %d\n", err);
+
+	f = filp_open("/init", O_CREAT | O_WRONLY, 0700);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
 	/* Close it now: exec refuses a file still open for writing. */
