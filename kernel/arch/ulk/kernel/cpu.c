@@ -163,25 +163,35 @@ void ulk_cpu_put(void)
 	ulk_host->sem_up(ulk_cpu_sem);
 }
 
-/* Irq line bookkeeping: only the token holder runs handlers. */
+/**
+ * ulk_irq_run_pending() - run the handlers of raised interrupt lines.
+ *
+ * Called by the token holder when it enables interrupts with some pending.
+ * Each handler runs with interrupts disabled, as on hardware; softirqs run
+ * on the way out of each and may enable interrupts, which can nest another
+ * round for lines raised meanwhile.
+ */
 void ulk_irq_run_pending(void)
 {
 	static struct pt_regs irq_regs;
-	unsigned long pend;
 
-	ulk_irq_enabled = ARCH_IRQ_DISABLED;
-	while ((pend = __atomic_exchange_n(&ulk_irq_pending, 0,
-					   __ATOMIC_ACQ_REL))) {
-		while (pend) {
-			int irq = __builtin_ctzl(pend);
-			struct pt_regs *old = set_irq_regs(&irq_regs);
+	for (;;) {
+		unsigned long pend;
+		struct pt_regs *old;
+		int irq;
 
-			pend &= pend - 1;
-			irq_enter();
-			generic_handle_irq(irq);
-			irq_exit();
-			set_irq_regs(old);
-		}
+		ulk_irq_enabled = ARCH_IRQ_DISABLED;
+		pend = __atomic_load_n(&ulk_irq_pending, __ATOMIC_ACQUIRE);
+		if (!pend)
+			break;
+		irq = __builtin_ctzl(pend);
+		__atomic_fetch_and(&ulk_irq_pending, ~(1UL << irq),
+				   __ATOMIC_ACQ_REL);
+		old = set_irq_regs(&irq_regs);
+		irq_enter();
+		generic_handle_irq(irq);
+		irq_exit();
+		set_irq_regs(old);
 	}
 	ulk_irq_enabled = ARCH_IRQ_ENABLED;
 }
