@@ -92,7 +92,7 @@ $(INC)/ulk/.stamp: $(KHDR)/.stamp scripts/export_headers.py scripts/gen_syscalls
 	@python3 scripts/export_headers.py $(KHDR) $(INC)
 	@python3 scripts/gen_syscalls.py --tbl $(KSRC)/scripts/syscall.tbl \
 		--abis common,64,rlimit \
-		--syscalls-h $(KSRC)/include/linux/syscalls.h \
+		--syscalls-h $(KSRC)/include/linux/syscalls.h --headers $(INC) \
 		--out-h $(INC)/ulk/syscalls.h --out-c $(GEN)/syscalls.c
 	@cp include/ulk/*.h $(INC)/ulk/
 	@touch $@

@@ -13,51 +13,70 @@ that is, IN_DIR/include/linux, IN_DIR/include/asm, ... (IN_DIR may also be
 that include/ directory itself). For every header IN_DIR/include/D/F.h the
 script writes OUT_DIR/ulk/D/F.h, so host code compiled with "-I OUT_DIR"
 does "#include <ulk/linux/in.h>". It also writes OUT_DIR/ulk/socket_extra.h
-(socket-layer definitions that the kernel keeps outside its uapi: struct
+(socket-layer definitions that the kernel keeps out of its uapi: struct
 ulk_sockaddr, ULK_AF_*, ULK_SOCK_*, ULK_MSG_*, ...) and OUT_DIR/ulk/abi.h,
-which includes a useful set of the headers. Files are only rewritten when
-their content changes, and stale headers in the generated directories are
-removed; the output depends on nothing but the input.
+which includes a useful set of the headers plus socket_extra.h. A file is
+only rewritten when its content changes, and headers left in the generated
+directories by earlier runs are removed. The output depends on nothing but
+the input; a run takes a couple of seconds.
 
 The prefix rule
 ---------------
 An identifier that the headers define - an object-like or function-like
 macro, a struct/union/enum tag, a typedef name, an enumeration constant or
-a (static inline) function - is renamed wherever it names that entity:
+a (static inline) function - gets "ULK_" after its leading underscores if
+the next character is an upper-case letter, "ulk_" otherwise:
 
-  * after any leading underscores, "ULK_" is inserted when the next
-    character is an upper-case letter and "ulk_" otherwise:
-        sockaddr_in -> ulk_sockaddr_in      AF_INET     -> ULK_AF_INET
-        __NR_socket -> __ULK_NR_socket      __u32       -> __ulk_u32
-        _IOC        -> _ULK_IOC             __kernel_size_t -> __ulk_kernel_size_t
-    Include guards are macros, so they follow the same rule.
-  * a name that the headers define only as a struct/union/enum tag is
-    renamed after "struct", "union" or "enum" (and inside #define bodies,
-    where such a macro may later follow the keyword), never as a member name:
-    "struct stat" becomes "struct ulk_stat" while a member called "stat"
-    stays "stat";
-  * a name defined only as a function-like macro is renamed where it is
-    invoked (followed by "(") and where a directive names it, so struct
-    members with the same spelling keep their names;
-  * every other defined name is renamed at every occurrence (outside
-    comments and string literals; comments are left as they are).
+    sockaddr_in -> ulk_sockaddr_in      AF_INET         -> ULK_AF_INET
+    __NR_socket -> __ULK_NR_socket      __u32           -> __ulk_u32
+    _IOC        -> _ULK_IOC             __kernel_size_t -> __ulk_kernel_size_t
 
-Identifiers that the headers do not define - C keywords, compiler
-extensions (__attribute__, __extension__, __signed__, __inline__, ...),
-predefined macros (__GNUC__, __x86_64__, ...), C library names - keep their
-spelling. "#include <D/...>" becomes "#include <ulk/D/...>" for every
-top-level directory D of IN_DIR/include; other includes are untouched.
+Include guards are macros and follow the same rule. A name is renamed where
+it refers to what the headers define, following C's name spaces:
 
-Adjustments that make the prefixed headers usable next to the C library:
+  * tags after "struct"/"union"/"enum" ("struct stat" -> "struct ulk_stat");
+  * function-like macros where invoked;
+  * typedef names, enumeration constants and functions everywhere except as
+    struct member names (declared, or after "." / "->"): the enumerator
+    "ss" of sound/hdspm.h does not rename a member called "ss" elsewhere;
+  * object-like macros everywhere, members included, as the preprocessor
+    would apply them;
+  * inside #define bodies, which may be pasted anywhere, also tag and
+    function-like macro names standing alone (not after "." or "->");
+    the parameters of a macro are never renamed, and the first fragment of
+    a token paste is prefixed (PERF_MEM_##x -> ULK_PERF_MEM_##x), which
+    prefixes the pasted name;
+  * a name given alone as an argument to a macro is renamed according to
+    how that macro uses the parameter: not at all if it is only pasted or
+    stringified (NILFS_CPINFO_FNS(MINOR, minor)), as a tag if the macro
+    puts "struct" before it, as a macro if the macro calls it.
+Comments and string literals are left as they are.
 
-  * tests of __GLIBC__ in #if/#ifdef/#ifndef/#elif are evaluated as if no
-    C library were present: the prefixed names cannot clash, so the
-    linux/libc-compat.h hand-shake must always yield "define everything";
-  * a header that uses "struct X" (other than through a pointer) where X is
-    defined by another exported header it does not include - i.e. it relied
-    on the C library's struct of that name, such as struct timeval or struct
-    sockaddr - gets an #include of the defining ulk header, so struct ulk_X
-    is complete where it is needed.
+Identifiers the headers do not define keep their spelling: C keywords,
+compiler extensions (__attribute__, __extension__, __signed__, __inline__,
+__asm__, ...), predefined macros (__GNUC__, __x86_64__, ...) and C library
+names. The C library names that a few headers define as fallbacks (the
+int32_t of linux/coda.h) and the byte-order names shared with <endian.h>
+(__LITTLE_ENDIAN, __BIG_ENDIAN, __BYTE_ORDER) also stay as they are.
+"#include <D/...>" becomes "#include <ulk/D/...>" for every top-level
+directory D of IN_DIR/include; other includes are untouched.
+
+Adjustments that make the result usable beside the C library:
+
+  * __GLIBC__ in #if/#ifdef/#ifndef/#elif is taken as undefined (unless the
+    group defines C library names): prefixed names cannot clash, so the
+    linux/libc-compat.h hand-shake must always choose "define everything";
+  * a header whose code uses a name that exactly one other exported header
+    defines, without including it, gets an #include of that ulk header
+    (marked "ulk: for ..."). Such headers relied on the C library (struct
+    timeval, struct sockaddr) or on their includer; the prefixed names are
+    not in the C library, so the generated header brings them itself;
+  * "struct sockaddr", "struct sockaddr_storage" and the other socket
+    structures that the uapi headers take from the C library become the
+    ulk_ ones of socket_extra.h, which such headers then include;
+  * struct members named like object-like macros of the C library
+    (st_atime, sa_handler, ...) are declared between
+    #pragma push_macro/#undef and #pragma pop_macro.
 """
 
 import os
@@ -72,8 +91,8 @@ USAGE = """usage: export_headers.py IN_DIR OUT_DIR
            OUT_DIR/ulk/socket_extra.h are written
 """
 
-# Names that are never renamed even if some header happens to define them
-# (a fallback definition of a compiler keyword must keep working as one).
+# Names never renamed even if some header defines them (a fallback
+# definition of a compiler keyword must keep working as one).
 KEEP = set("""
 auto break case char const continue default do double else enum extern float
 for goto if inline int long register restrict return short signed sizeof
@@ -91,8 +110,7 @@ __GNUC_MINOR__ __GNUC_PATCHLEVEL__ __clang__ __KERNEL__ __ASSEMBLY__
 __CHECKER__ __GLIBC__ __x86_64__ __i386__ __LP64__ __ILP32__
 """.split())
 
-# C library names. A few headers (linux/coda.h) carry fallback definitions
-# of them for systems without a C library; they stay the C library's.
+# C library names; a few headers carry fallback definitions of them.
 LIBC_NAMES = set("""
 int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t u_int8_t
 u_int16_t u_int32_t u_int64_t intptr_t uintptr_t size_t ssize_t ptrdiff_t
@@ -101,6 +119,19 @@ dev_t off_t pid_t uid_t gid_t mode_t nlink_t time_t clock_t key_t socklen_t
 __BIT_TYPES_DEFINED__ __LITTLE_ENDIAN __BIG_ENDIAN __PDP_ENDIAN __BYTE_ORDER
 """.split())
 KEEP |= LIBC_NAMES
+
+# Object-like macros of the C library named like kernel struct members
+# (glibc: #define st_atime st_atim.tv_sec).
+LIBC_MEMBER_MACROS = set("""
+st_atime st_mtime st_ctime sa_handler sa_sigaction si_pid si_uid si_timerid
+si_overrun si_status si_utime si_stime si_value si_int si_ptr si_addr
+si_addr_lsb si_lower si_upper si_pkey si_band si_fd si_call_addr si_syscall
+si_arch sigev_notify_function sigev_notify_attributes sigev_notify_thread_id
+s6_addr s6_addr16 s6_addr32 h_addr ut_name ut_time ut_xtime ifc_buf ifc_req
+ifr_name ifr_hwaddr ifr_addr ifr_dstaddr ifr_broadaddr ifr_netmask
+ifr_flags ifr_metric ifr_mtu ifr_map ifr_slave ifr_data ifr_ifindex
+ifr_bandwidth ifr_qlen ifr_newname
+""".split())
 
 # Tests of these names in conditionals are answered "no C library here".
 LIBC_DETECT = {"__GLIBC__"}
@@ -115,6 +146,7 @@ linux/fcntl.h linux/poll.h linux/utsname.h linux/stat.h linux/errno.h
 linux/sysinfo.h
 """.split()
 
+# Words that never name what a declaration declares.
 C_KEYWORDS = set("""
 auto break case char const continue default do double else enum extern float
 for goto if inline int long register restrict return short signed sizeof
@@ -135,22 +167,13 @@ TOKEN_RE = re.compile(r"""
   | (?P<ws>[ \t\f\v\r]+)
   | (?P<op>.)
 """, re.S | re.X)
-
-KEYWORD_BEFORE_TAG = (("id", "struct"), ("id", "union"), ("id", "enum"))
-MEMBER_ACCESS = (("op", "."), ("op", ">"))
-
-# function-like macro -> [parameter names, usage class sets]; set by main()
-MACRO_INFO = {}
+SPACE = ("ws", "bc", "lc", "cont", "nl")
 
 INCLUDE_RE = re.compile(r'^(\s*#\s*include\s*)([<"])([^>"]+)([>"])(.*)$', re.S)
 
-# --------------------------------------------------------------------------
-# Template of ulk/socket_extra.h. Values are those of the generic Linux ABI
-# (include/linux/socket.h and include/linux/net.h of the kernel, which are
-# not part of the uapi). Each entry: (unprefixed name, kind, C text).
-# Macros whose unprefixed name is already defined by the exported headers
-# are left out (e.g. AF_TIPC comes from linux/tipc.h).
-# --------------------------------------------------------------------------
+KEYWORD_BEFORE_TAG = (("id", "struct"), ("id", "union"), ("id", "enum"))
+ATTRIBUTE = (("id", "__attribute__"), ("id", "__attribute"))
+
 AF_VALUES = [
     ("UNSPEC", "0"), ("UNIX", "1"), ("LOCAL", "1"), ("INET", "2"),
     ("AX25", "3"), ("IPX", "4"), ("APPLETALK", "5"), ("NETROM", "6"),
@@ -273,6 +296,9 @@ struct ulk_cmsghdr {
 """
 
 # Names socket_extra.h provides, unprefixed, with their kind.
+SOCKET_EXTRA_INCLUDES = ["linux/types.h", "linux/socket.h", "asm/socket.h",
+                         "asm/fcntl.h", "linux/uio.h"]
+
 SOCKET_EXTRA_PROVIDES = {
     "sockaddr": "tag", "linger": "tag", "ucred": "tag", "msghdr": "tag",
     "mmsghdr": "tag", "cmsghdr": "tag", "sockaddr_storage": "tag",
@@ -295,6 +321,10 @@ def prefixed(name):
     return lead + "ulk_" + stripped
 
 
+# --------------------------------------------------------------------------
+# Lexing
+# --------------------------------------------------------------------------
+
 def tokenize(text, path):
     toks = []
     pos = 0
@@ -311,7 +341,7 @@ def tokenize(text, path):
 
 
 def split_lines(toks):
-    """Split tokens into lines; a line is (is_directive, tokens)."""
+    """Split tokens into logical lines: [(is_directive, tokens)]."""
     lines = []
     cur = []
     for t in toks:
@@ -325,7 +355,7 @@ def split_lines(toks):
     for line in lines:
         directive = False
         for kind, val in line:
-            if kind in ("ws", "bc", "cont", "nl", "lc"):
+            if kind in SPACE:
                 continue
             directive = kind == "op" and val == "#"
             break
@@ -333,8 +363,12 @@ def split_lines(toks):
     return out
 
 
+def sig_index(line):
+    return [i for i, t in enumerate(line) if t[0] not in SPACE]
+
+
 def significant(line):
-    return [t for t in line if t[0] not in ("ws", "bc", "lc", "cont", "nl")]
+    return [t for t in line if t[0] not in SPACE]
 
 
 def directive_name(line):
@@ -344,31 +378,45 @@ def directive_name(line):
     return ""
 
 
+def next_sig(line, i):
+    for j in range(i + 1, len(line)):
+        if line[j][0] not in SPACE:
+            return j
+    return None
+
+
 class Header:
     def __init__(self, rel, text):
         self.rel = rel            # e.g. "linux/in.h"
-        self.text = text
-        self.toks = tokenize(text, rel)
-        self.lines = split_lines(self.toks)
-        self.includes = []        # resolved relative paths
-        self.tag_uses = {}        # tag -> True if used other than via pointer
+        self.lines = split_lines(tokenize(text, rel))
+        # significant tokens outside directives, and where they are
+        self.code = []            # (line index, token index)
+        self.ctoks = []
+        for li, (is_dir, line) in enumerate(self.lines):
+            if is_dir:
+                continue
+            for ti in sig_index(line):
+                self.code.append((li, ti))
+                self.ctoks.append(line[ti])
+        self.members = set()      # ctoks indexes of member declarators
+        self.uses = set()         # names whose definition the code needs
 
 
 # --------------------------------------------------------------------------
 # Pass 1: what do the headers define?
 # --------------------------------------------------------------------------
 
-def skip_group(ctoks, i):
-    """ctoks[i] is an opening bracket; return index after its match."""
+def skip_group(toks, i):
+    """toks[i] opens a bracket; return the index after its match."""
     pairs = {"(": ")", "[": "]", "{": "}"}
     stack = []
-    n = len(ctoks)
+    n = len(toks)
     while i < n:
-        v = ctoks[i][1]
-        if ctoks[i][0] == "op":
-            if v in pairs:
-                stack.append(pairs[v])
-            elif stack and v == stack[-1]:
+        t = toks[i]
+        if t[0] == "op":
+            if t[1] in pairs:
+                stack.append(pairs[t[1]])
+            elif stack and t[1] == stack[-1]:
                 stack.pop()
                 if not stack:
                     return i + 1
@@ -376,35 +424,40 @@ def skip_group(ctoks, i):
     return n
 
 
-def skip_attributes(ctoks, i):
-    n = len(ctoks)
-    while i < n and ctoks[i] in (("id", "__attribute__"),
-                                 ("id", "__attribute")):
+def skip_attributes(toks, i):
+    n = len(toks)
+    while i < n and toks[i] in ATTRIBUTE:
         i += 1
-        if i < n and ctoks[i] == ("op", "("):
-            i = skip_group(ctoks, i)
+        if i < n and toks[i] == ("op", "("):
+            i = skip_group(toks, i)
     return i
 
 
-def typedef_names(decl, macros):
-    """Names declared by the tokens of one typedef (without 'typedef'/';')."""
-    # Drop bodies and attributes.
-    flat = []
-    i = 0
-    while i < len(decl):
-        t = decl[i]
+def declarators(toks, lo, hi, macros):
+    """Indexes of the names declared by toks[lo:hi], one declaration
+    without its ';' (struct/union/enum bodies inside are skipped)."""
+    flat = []                       # (index, token); body -> (None, "{}")
+    i = lo
+    while i < hi:
+        t = toks[i]
         if t == ("op", "{"):
-            i = skip_group(decl, i)
-            flat.append(("op", "{}"))
+            i = skip_group(toks, i)
+            flat.append((None, ("op", "{}")))
             continue
-        if t in (("id", "__attribute__"), ("id", "__attribute")):
-            i = skip_attributes(decl, i)
+        if t in ATTRIBUTE:
+            i = skip_attributes(toks, i)
             continue
-        flat.append(t)
+        if t[0] == "id" and t[1] in macros and i + 1 < hi and \
+                toks[i + 1] == ("op", "("):
+            # a macro call declares what the macro makes of its arguments
+            i = skip_group(toks, i + 1)
+            flat.append((None, ("op", "M()")))
+            continue
+        flat.append((i, t))
         i += 1
-    # Split at commas outside parentheses/brackets.
     parts, cur, depth = [], [], 0
-    for t in flat:
+    for item in flat:
+        t = item[1]
         if t[0] == "op" and t[1] in "([":
             depth += 1
         elif t[0] == "op" and t[1] in ")]":
@@ -413,155 +466,51 @@ def typedef_names(decl, macros):
             parts.append(cur)
             cur = []
         else:
-            cur.append(t)
+            cur.append(item)
     parts.append(cur)
-    names = []
-    for part in parts:
-        found = None
+    found = []
+    for pno, part in enumerate(parts):
+        hit = None
         for strict in (True, False):
-            for j, t in enumerate(part):
+            for j, (idx, t) in enumerate(part):
                 if t[0] != "id" or t[1] in C_KEYWORDS:
                     continue
-                if j > 0 and part[j - 1] in (("id", "struct"), ("id", "union"),
-                                             ("id", "enum")):
+                if pno == 0 and j == 0:
+                    continue        # the type comes first
+                if j > 0 and part[j - 1][1] in KEYWORD_BEFORE_TAG:
                     continue
                 if strict and t[1] in macros:
                     continue
-                nxt = part[j + 1] if j + 1 < len(part) else None
+                nxt = part[j + 1][1] if j + 1 < len(part) else None
+                after = part[j + 2][1] if j + 2 < len(part) else None
                 if nxt is None or nxt[0] == "op" and nxt[1] in ")[;,=:":
-                    found = t[1]
-                elif nxt == ("op", "("):
-                    after = part[j + 2] if j + 2 < len(part) else None
-                    if after is None or after[1] not in ("*", "^", "("):
-                        found = t[1]
-                if found:
+                    hit = idx
+                elif nxt == ("op", "(") and (after is None or
+                                             after[1] not in "*^("):
+                    hit = idx
+                if hit is not None:
                     break
-            if found:
+            if hit is not None:
                 break
-        if found:
-            names.append(found)
-    return names
+        if hit is not None:
+            found.append(hit)
+    return found
 
 
-def collect(headers):
-    """Return {name: set(kinds)} and {tag: set(defining rel paths)}."""
-    kinds = {}
-    tag_files = {}
-    macros = set()
-    macro_info = {}     # function-like macro -> [params, usage sets]
-    passes = []         # (macro, param index, callee, callee arg index)
-
-    def add(name, kind):
-        kinds.setdefault(name, set()).add(kind)
-
-    per_file_c = {}
-    for h in headers:
-        ctoks = []
-        for is_dir, line in h.lines:
-            if is_dir:
-                sig = significant(line)
-                if directive_name(line) == "define" and len(sig) >= 3 \
-                        and sig[2][0] == "id":
-                    name = sig[2][1]
-                    # function-like when "(" follows the name immediately
-                    idx = line.index(sig[2])
-                    fn = idx + 1 < len(line) and line[idx + 1] == ("op", "(")
-                    add(name, "fnmacro" if fn else "objmacro")
-                    macros.add(name)
-                    if fn:
-                        record_macro(macro_info, passes, name, sig[3:])
-            else:
-                ctoks.extend(t for t in line
-                             if t[0] in ("id", "op", "num", "str", "chr"))
-        per_file_c[h.rel] = ctoks
-
-    for h in headers:
-        ctoks = per_file_c[h.rel]
-        n = len(ctoks)
-        depth = 0
-        stmt_start = 0
-        i = 0
-        while i < n:
-            kind, val = ctoks[i]
-            if kind == "id" and val in ("struct", "union", "enum"):
-                j = skip_attributes(ctoks, i + 1)
-                if j < n and ctoks[j][0] == "id":
-                    tag = ctoks[j][1]
-                    k = skip_attributes(ctoks, j + 1)
-                    if k < n and ctoks[k] == ("op", "{"):
-                        add(tag, "tag")
-                        tag_files.setdefault(tag, set()).add(h.rel)
-                    j = k
-                if val == "enum" and j < n and ctoks[j] == ("op", "{"):
-                    end = skip_group(ctoks, j)
-                    expect = True
-                    level = 0
-                    for t in ctoks[j + 1:end - 1]:
-                        if t[0] == "op" and t[1] in "([{":
-                            level += 1
-                        elif t[0] == "op" and t[1] in ")]}":
-                            level -= 1
-                        elif level == 0 and t == ("op", ","):
-                            expect = True
-                            continue
-                        if expect and level == 0 and t[0] == "id":
-                            add(t[1], "enum")
-                            expect = False
-                        elif expect and t[0] != "id":
-                            expect = False
-                i += 1
-                continue
-            if kind == "op" and val == "{":
-                depth += 1
-            elif kind == "op" and val == "}":
-                depth -= 1
-                if depth == 0:
-                    stmt_start = i + 1
-            elif kind == "op" and val == ";" and depth == 0:
-                stmt_start = i + 1
-            elif depth == 0 and kind == "id" and val == "typedef" \
-                    and i == stmt_start:
-                # find the end of the typedef
-                j = i + 1
-                lvl = 0
-                while j < n:
-                    t = ctoks[j]
-                    if t[0] == "op" and t[1] in "([{":
-                        lvl += 1
-                    elif t[0] == "op" and t[1] in ")]}":
-                        lvl -= 1
-                    elif lvl == 0 and t == ("op", ";"):
-                        break
-                    j += 1
-                for name in typedef_names(ctoks[i + 1:j], macros):
-                    add(name, "typedef")
-                # let the loop see the body for tags and enumerators
-            elif depth == 0 and kind == "id" and val not in C_KEYWORDS \
-                    and val not in macros and i + 1 < n \
-                    and ctoks[i + 1] == ("op", "(") and i > stmt_start \
-                    and ctoks[stmt_start] != ("id", "typedef") \
-                    and (ctoks[i - 1][0] == "id" or ctoks[i - 1] == ("op", "*")):
-                end = skip_group(ctoks, i + 1)
-                end = skip_attributes(ctoks, end)
-                if end < n and ctoks[end] in (("op", "{"), ("op", ";")):
-                    add(val, "func")
-            i += 1
-    for name in list(kinds):
-        if name in KEEP:
-            del kinds[name]
-    # A parameter handed on to another macro is used the way that one uses it.
-    changed = True
-    rounds = 0
-    while changed and rounds < 20:
-        changed = False
-        rounds += 1
-        for name, k, callee, m in passes:
-            extra = arg_usage(macro_info, callee, m)
-            cur = macro_info[name][1][k]
-            if not extra <= cur:
-                cur |= extra
-                changed = True
-    return kinds, tag_files, macro_info
+def statement_end(toks, i):
+    """Index of the ';' ending the statement at toks[i] (brackets nest)."""
+    depth = 0
+    n = len(toks)
+    while i < n:
+        t = toks[i]
+        if t[0] == "op" and t[1] in "([{":
+            depth += 1
+        elif t[0] == "op" and t[1] in ")]}":
+            depth -= 1
+        elif depth == 0 and t == ("op", ";"):
+            return i
+        i += 1
+    return n
 
 
 def call_context(sig, i):
@@ -590,8 +539,10 @@ def record_macro(macro_info, passes, name, rest):
     """Note how a function-like macro uses each parameter.
 
     rest: significant tokens after the macro name, starting with "(".
-    Usage classes: "call" (P(...)), "tag" (struct P), "paste" (#P, P##),
-    "plain" (anything else).
+    Classes: "call" (P(...)), "tag" (struct P), "tagdef" (struct P {...}),
+    "paste" (#P, P##, ##P),
+    "plain" (anything else). A parameter handed on whole to another macro
+    is noted in passes, resolved once all macros are known.
     """
     params = []
     i = 1
@@ -622,6 +573,8 @@ def record_macro(macro_info, passes, name, rest):
             usage[k].add("call")
         elif prev in KEYWORD_BEFORE_TAG:
             usage[k].add("tag")
+            if nxt == ("op", "{"):
+                usage[k].add("tagdef")
         elif prev == ("op", "#") or nxt == ("op", "#"):
             usage[k].add("paste")
         else:
@@ -630,7 +583,14 @@ def record_macro(macro_info, passes, name, rest):
                     nxt in (("op", ")"), ("op", ",")):
                 ctx = call_context(body, j)
                 if ctx is not None:
-                    passes.append((name, k, body[ctx[0]][1], ctx[1]))
+                    c = ctx[0]
+                    passes.append((name, k, body[c][1], ctx[1]))
+                    if c > 0 and body[c - 1] in KEYWORD_BEFORE_TAG:
+                        # struct MACRO(P) { ... }: the call makes the tag
+                        usage[k].add("tag")
+                        end = skip_group(body, c + 1)
+                        if body[end:end + 1] == [("op", "{")]:
+                            usage[k].add("tagdef")
 
 
 def arg_usage(macro_info, callee, argno):
@@ -645,31 +605,205 @@ def arg_usage(macro_info, callee, argno):
     return set()
 
 
+def collect(headers):
+    """Find every name the headers define.
+
+    Returns ({name: kinds}, {name: defining files}, macro parameter use);
+    kinds are "objmacro", "fnmacro", "tag", "typedef", "enum", "func" (a
+    function or variable). Also fills Header.members.
+    """
+    kinds = {}
+    def_files = {}
+    macros = set()
+    macro_info = {}
+    passes = []
+    aliases = {}        # object-like macro -> the identifiers it stands for
+    alias_tags = []     # (tag, file) defined as "struct ALIAS {"
+
+    def add(name, kind, rel):
+        kinds.setdefault(name, set()).add(kind)
+        def_files.setdefault(name, set()).add(rel)
+
+    for h in headers:
+        for is_dir, line in h.lines:
+            if not is_dir or directive_name(line) != "define":
+                continue
+            idx = sig_index(line)
+            if len(idx) < 3 or line[idx[2]][0] != "id":
+                continue
+            name = line[idx[2]][1]
+            fn = line[idx[2] + 1:idx[2] + 2] == [("op", "(")]
+            add(name, "fnmacro" if fn else "objmacro", h.rel)
+            macros.add(name)
+            if not fn and len(idx) == 4 and line[idx[3]][0] == "id":
+                aliases.setdefault(name, set()).add(line[idx[3]][1])
+            if fn:
+                record_macro(macro_info, passes, name,
+                             [line[i] for i in idx[3:]])
+    # A parameter handed on whole to another macro is used as that one uses
+    # it.
+    changed = True
+    rounds = 0
+    while changed and rounds < 20:
+        changed = False
+        rounds += 1
+        for name, k, callee, m in passes:
+            extra = arg_usage(macro_info, callee, m)
+            cur = macro_info[name][1][k]
+            if not extra <= cur:
+                cur |= extra
+                changed = True
+
+    for h in headers:
+        toks = h.ctoks
+        n = len(toks)
+        # Tags, enumerators and members, wherever they are.
+        for i, (kind, val) in enumerate(toks):
+            if kind != "id":
+                continue
+            if val in ("struct", "union", "enum"):
+                j = skip_attributes(toks, i + 1)
+                if j < n and toks[j][0] == "id":
+                    k = skip_attributes(toks, j + 1)
+                    if k < n and toks[k] == ("op", "{"):
+                        add(toks[j][1], "tag", h.rel)
+                        alias_tags.append((toks[j][1], h.rel))
+                    j = k
+                if j < n and toks[j] == ("op", "{"):
+                    end = skip_group(toks, j)
+                    if val == "enum":
+                        enumerators(toks, j, end, add, h.rel, macros)
+                    else:
+                        members(h, toks, j, end, macros)
+            elif val in macro_info and i + 1 < n and \
+                    toks[i + 1] == ("op", "("):
+                # struct tags that a macro defines from its arguments
+                for argno, arg in enumerate(call_args(toks, i + 1)):
+                    if len(arg) == 1 and toks[arg[0]][0] == "id" and \
+                            "tagdef" in arg_usage(macro_info, val, argno):
+                        add(toks[arg[0]][1], "tag", h.rel)
+        # Top-level declarations: typedefs, functions, variables.
+        i = 0
+        while i < n:
+            t = toks[i]
+            if t in (("op", ";"), ("op", "}"), ("id", "__extension__")):
+                i += 1
+                continue
+            if t == ("id", "extern") and i + 2 < n and \
+                    toks[i + 1][0] == "str" and toks[i + 2] == ("op", "{"):
+                i += 3          # extern "C" {
+                continue
+            if t[0] == "id" and t[1] in macros and i + 1 < n and \
+                    toks[i + 1] == ("op", "("):
+                i = skip_group(toks, i + 1)     # a macro call on its own
+                continue
+            j = i
+            body = None
+            while j < n:
+                u = toks[j]
+                if u == ("op", ";"):
+                    break
+                if u == ("op", "{"):
+                    if toks[j - 1] == ("op", ")") or \
+                            toks[j - 1] in ATTRIBUTE:
+                        body = j
+                        break
+                    j = skip_group(toks, j)
+                    continue
+                if u[0] == "op" and u[1] in "([":
+                    j = skip_group(toks, j)
+                    continue
+                j += 1
+            if toks[i] == ("id", "typedef"):
+                for d in declarators(toks, i + 1, j, macros):
+                    add(toks[d][1], "typedef", h.rel)
+            else:
+                for d in declarators(toks, i, j, macros):
+                    add(toks[d][1], "func", h.rel)
+            i = skip_group(toks, body) if body is not None else j + 1
+
+    # "#define __snd_pcm_mmap_status snd_pcm_mmap_status" followed by
+    # "struct __snd_pcm_mmap_status {...}" defines struct snd_pcm_mmap_status.
+    seen = set()
+    while alias_tags:
+        tag, rel = alias_tags.pop()
+        for real in sorted(aliases.get(tag, ())):
+            if (real, rel) in seen:
+                continue
+            seen.add((real, rel))
+            if "tag" not in kinds.get(real, ()):
+                add(real, "tag", rel)
+            alias_tags.append((real, rel))
+
+    for name in list(kinds):
+        if name in KEEP:
+            del kinds[name]
+            del def_files[name]
+    return kinds, def_files, macro_info
+
+
+def call_args(toks, i):
+    """Token indexes of each argument of the call whose "(" is toks[i]."""
+    end = skip_group(toks, i)
+    args = [[]]
+    depth = 0
+    for j in range(i + 1, end - 1):
+        t = toks[j]
+        if t[0] == "op" and t[1] in "([{":
+            depth += 1
+        elif t[0] == "op" and t[1] in ")]}":
+            depth -= 1
+        elif depth == 0 and t == ("op", ","):
+            args.append([])
+            continue
+        args[-1].append(j)
+    return args
+
+
+def enumerators(toks, lo, end, add, rel, macros):
+    """Enumeration constants of the body toks[lo] == '{' .. toks[end-1]."""
+    expect = True
+    level = 0
+    i = lo + 1
+    while i < end - 1:
+        t = toks[i]
+        i += 1
+        if expect and level == 0 and t[0] == "id" and t[1] in macros and \
+                toks[i] == ("op", "("):
+            i = skip_group(toks, i)     # a macro making enumerators
+            continue
+        if t[0] == "op" and t[1] in "([{":
+            level += 1
+        elif t[0] == "op" and t[1] in ")]}":
+            level -= 1
+        elif level == 0 and t == ("op", ","):
+            expect = True
+            continue
+        if expect and level == 0 and t[0] == "id":
+            add(t[1], "enum", rel)
+        expect = False
+
+
+def members(h, toks, lo, end, macros):
+    """Mark the member declarators of the struct/union body toks[lo:end]."""
+    i = lo + 1
+    stop = end - 1
+    while i < stop:
+        j = statement_end(toks, i)
+        j = min(j, stop)
+        h.members.update(declarators(toks, i, j, macros))
+        i = j + 1
+
+
 # --------------------------------------------------------------------------
-# Pass 2: rewrite.
+# Pass 2: rewrite
 # --------------------------------------------------------------------------
 
-def next_sig(line, i):
-    for j in range(i + 1, len(line)):
-        if line[j][0] not in ("ws", "bc", "lc", "cont", "nl"):
-            return j
-    return None
-
-
-def prev_sig(line, i):
-    for j in range(i - 1, -1, -1):
-        if line[j][0] not in ("ws", "bc", "lc", "cont", "nl"):
-            return j
-    return None
-
-
-
-
-def macro_params(line, sig):
-    """Parameter names of a function-like #define (sig: significant idx)."""
+def macro_params(line, idx):
+    """Parameter names of a function-like #define (idx: sig_index)."""
     params = set()
-    if len(sig) >= 4 and line[sig[2] + 1:sig[2] + 2] == [("op", "(")]:
-        for i in sig[3:]:
+    if line[idx[2] + 1:idx[2] + 2] == [("op", "(")]:
+        for i in idx[3:]:
             t = line[i]
             if t == ("op", ")"):
                 break
@@ -678,87 +812,79 @@ def macro_params(line, sig):
     return params
 
 
-def rename_tokens(line, kinds, define_body=False, params=(),
-                  name_positions=()):
-    """Rename the identifiers of one logical line; returns new tokens.
+def renames(stoks, kinds, define_body=False, params=(), name_pos=(),
+            member_pos=()):
+    """Indexes of the identifiers to prefix among stoks, the significant
+    tokens of a directive or of all the code of a header.
 
-    define_body: the line is a #define (its replacement list may be pasted
-    anywhere, so tag and function-like macro names are renamed unless they
-    follow "." or "->"); params: the macro's parameter names, never renamed;
-    name_positions: token indexes that name a macro (#ifdef X, defined X).
+    define_body: stoks is a #define; params: its parameter names;
+    name_pos: indexes naming a macro (#ifdef X, defined(X), #define X);
+    member_pos: indexes that declare struct members.
     """
-    out = list(line)
-    for i, (kind, val) in enumerate(line):
+    out = []
+    n = len(stoks)
+    for i, (kind, val) in enumerate(stoks):
         if kind != "id":
             continue
-        if define_body and val not in params and val not in KEEP:
-            # First fragment of a token paste: prefixing it prefixes the
-            # pasted name (PERF_MEM_##a -> ULK_PERF_MEM_##a).
-            nx = next_sig(line, i)
-            pv = prev_sig(line, i)
-            if nx is not None and nx + 1 < len(line) and line[nx] == \
-                    ("op", "#") and line[nx + 1] == ("op", "#") and \
-                    not (pv is not None and pv >= 1 and line[pv] ==
-                         ("op", "#") and line[pv - 1] == ("op", "#")):
-                out[i] = (kind, prefixed(val))
-                continue
+        prev = stoks[i - 1] if i > 0 else None
+        nxt = stoks[i + 1] if i + 1 < n else None
+        if define_body and val not in params and val not in KEEP \
+                and i not in name_pos and nxt == ("op", "#") \
+                and stoks[i + 2:i + 3] == [("op", "#")] \
+                and not (prev == ("op", "#") and i >= 2
+                         and stoks[i - 2] == ("op", "#")):
+            out.append(i)           # first fragment of a token paste
+            continue
         if val not in kinds:
             continue
-        if i in name_positions:
-            out[i] = (kind, prefixed(val))
+        if i in name_pos:
+            out.append(i)
+        elif define_body and val in params:
             continue
-        if define_body and val in params:
-            continue
-        k = kinds[val]
-        p = prev_sig(line, i)
-        prev = line[p] if p is not None else None
-        nx = next_sig(line, i)
-        nxt = line[nx] if nx is not None else None
-        use = None
-        if prev in (("op", "("), ("op", ",")) and \
-                nxt in (("op", ")"), ("op", ",")):
-            # a whole argument of a call: how does the macro called use it?
-            sig = [j for j, t in enumerate(line)
-                   if t[0] not in ("ws", "bc", "lc", "cont", "nl")]
-            stoks = [line[j] for j in sig]
-            ctx = call_context(stoks, sig.index(i))
-            if ctx is not None and stoks[ctx[0]][1] in MACRO_INFO:
-                use = arg_usage(MACRO_INFO, stoks[ctx[0]][1], ctx[1])
-        if use is not None and use and use <= {"paste"}:
-            continue            # only a fragment of a pasted name
-        if k - {"tag", "fnmacro"}:
-            out[i] = (kind, prefixed(val))
-            continue
-        # Only a tag and/or a function-like macro: rename where it names one.
-        if "fnmacro" in k and nxt == ("op", "("):
-            ok = True
-        elif "tag" in k and prev in KEYWORD_BEFORE_TAG:
-            ok = True
-        elif prev in MEMBER_ACCESS:
-            ok = False
-        elif use is not None:
-            ok = ("tag" in k and "tag" in use) or \
-                ("fnmacro" in k and "call" in use)
-        else:
-            ok = define_body
-        if ok:
-            out[i] = (kind, prefixed(val))
+        elif decide(stoks, i, kinds[val], define_body, i in member_pos):
+            out.append(i)
     return out
+
+
+def decide(stoks, i, k, define_body, is_member):
+    """Does the name stoks[i], of kinds k, refer to what the headers
+    define?"""
+    prev = stoks[i - 1] if i > 0 else None
+    nxt = stoks[i + 1] if i + 1 < len(stoks) else None
+    use = None
+    if prev in (("op", "("), ("op", ",")) and \
+            nxt in (("op", ")"), ("op", ",")):
+        # a whole argument of a call: how does the macro called use it?
+        ctx = call_context(stoks, i)
+        if ctx is not None and stoks[ctx[0]][1] in MACRO_INFO:
+            use = arg_usage(MACRO_INFO, stoks[ctx[0]][1], ctx[1])
+            if use and use <= {"paste"}:
+                return False        # only a fragment of a pasted name
+    invoked = "fnmacro" in k and nxt == ("op", "(")
+    access = prev == ("op", ".") or (prev == ("op", ">") and i >= 2 and
+                                     stoks[i - 2] == ("op", "-"))
+    if access or is_member:
+        return "objmacro" in k or invoked
+    if k & {"objmacro", "typedef", "enum", "func"} or invoked:
+        return True
+    if "tag" in k and prev in KEYWORD_BEFORE_TAG:
+        return True
+    if use is not None:
+        return ("tag" in k and "tag" in use) or \
+            ("fnmacro" in k and "call" in use)
+    return define_body
 
 
 def rewrite_condition(line, directive):
     """Answer tests of C library macros as 'absent'."""
-    sig_idx = [i for i, t in enumerate(line)
-               if t[0] not in ("ws", "bc", "lc", "cont", "nl")]
+    idx = sig_index(line)
     if directive in ("ifdef", "ifndef"):
-        if len(sig_idx) >= 3 and line[sig_idx[2]][1] in LIBC_DETECT:
+        if len(idx) >= 3 and line[idx[2]][1] in LIBC_DETECT:
             val = "0" if directive == "ifdef" else "1"
-            name = line[sig_idx[2]][1]
             return [("op", "#"), ("id", "if"), ("ws", " "), ("num", val),
-                    ("ws", " "), ("bc", "/* ulk: %s %s */" % (directive, name)),
-                    ("nl", "\n")]
+                    ("ws", " "), ("bc", "/* ulk: was #%s %s */" % (
+                        directive, line[idx[2]][1])), ("nl", "\n")]
         return line
-    # #if / #elif: defined(X) / defined X / X  ->  0
     out = []
     i = 0
     n = len(line)
@@ -780,33 +906,22 @@ def rewrite_condition(line, directive):
                 continue
         if t[0] == "id" and t[1] in LIBC_DETECT:
             out.append(("num", "0"))
-            i += 1
-            continue
-        out.append(t)
+        else:
+            out.append(t)
         i += 1
+    if out != line:
+        note = ("bc", "/* ulk: %s taken as undefined */" % "/".join(
+            sorted(LIBC_DETECT)))
+        if out and out[-1][0] == "nl":
+            out[-1:-1] = [("ws", " "), note]
+        else:
+            out += [("ws", " "), note]
     return out
 
 
-def guard_insert_index(lines):
-    """Index of the line before which injected includes go."""
-    sig_lines = [i for i, (d, l) in enumerate(lines) if significant(l)]
-    if len(sig_lines) >= 2:
-        a, b = sig_lines[0], sig_lines[1]
-        la, lb = significant(lines[a][1]), significant(lines[b][1])
-        if lines[a][0] and lines[b][0] and directive_name(lines[a][1]) == \
-                "ifndef" and directive_name(lines[b][1]) == "define" \
-                and len(la) >= 3 and len(lb) >= 3 and la[2] == lb[2]:
-            return b + 1
-    return sig_lines[0] if sig_lines else len(lines)
-
-
-def libc_test_groups(h):
-    """Indexes of conditional lines testing __GLIBC__ that may be rewritten.
-
-    A conditional group (#if ... #endif) whose test mentions the C library
-    is answered "no C library" unless the group defines C library names
-    (which keep their spelling and would then clash with the real ones).
-    """
+def libc_test_lines(h):
+    """Conditional lines testing __GLIBC__ that may be rewritten: those
+    whose group (#if ... #endif) defines no C library name."""
     ok = set()
     lines = h.lines
     for idx, (is_dir, line) in enumerate(lines):
@@ -834,12 +949,53 @@ def libc_test_groups(h):
     return ok
 
 
-def transform(h, kinds, topdirs, injections):
+def guard_insert_index(lines):
+    """Index of the line before which injected includes go: after the
+    include guard's #define, or before the first line of code."""
+    sig_lines = [i for i, (d, l) in enumerate(lines) if significant(l)]
+    if len(sig_lines) >= 2:
+        a, b = sig_lines[0], sig_lines[1]
+        la, lb = significant(lines[a][1]), significant(lines[b][1])
+        if lines[a][0] and lines[b][0] and directive_name(lines[a][1]) == \
+                "ifndef" and directive_name(lines[b][1]) == "define" \
+                and len(la) >= 3 and len(lb) >= 3 and la[2] == lb[2]:
+            return b + 1
+    return sig_lines[0] if sig_lines else len(lines)
+
+
+def rewrite_code_lines(h, kinds):
+    """Renamed non-directive lines {index: tokens}; fills h.uses."""
+    result = {li: list(line) for li, (is_dir, line) in enumerate(h.lines)
+              if not is_dir}
+    toks = h.ctoks
+    for k in renames(toks, kinds, member_pos=h.members):
+        name = toks[k][1]
+        li, ti = h.code[k]
+        result[li][ti] = ("id", prefixed(name))
+        if k > 0 and toks[k - 1] in KEYWORD_BEFORE_TAG and \
+                toks[k + 1:k + 2] in ([("op", "*")], [("op", "{")]):
+            continue        # pointer to, or definition of, a tag
+        h.uses.add(name)
+    return result
+
+
+def transform(h, kinds, topdirs, code_lines, injections):
     new_lines = []
-    libc_ok = libc_test_groups(h)
-    for idx, (is_dir, line) in enumerate(h.lines):
+    libc_ok = libc_test_lines(h)
+    for li, (is_dir, line) in enumerate(h.lines):
         if not is_dir:
-            new_lines.append(rename_tokens(line, kinds))
+            new = code_lines[li]
+            clash = sorted({v for k, v in new
+                            if k == "id" and v in LIBC_MEMBER_MACROS})
+            if clash:
+                pre = "".join('#pragma push_macro("%s")\n#undef %s\n' % (c, c)
+                              for c in clash)
+                post = "".join('#pragma pop_macro("%s")\n' % c
+                               for c in clash)
+                if new[-1][0] != "nl":
+                    new.append(("nl", "\n"))
+                new = [("raw", pre)] + new + [("raw", post)]
+            new_lines.append(new)
             continue
         name = directive_name(line)
         if name == "include":
@@ -847,45 +1003,50 @@ def transform(h, kinds, topdirs, injections):
             m = INCLUDE_RE.match(text)
             if m and m.group(2) == "<":
                 path = m.group(3).strip()
-                top = path.split("/", 1)[0]
-                if "/" in path and top in topdirs:
+                if "/" in path and path.split("/", 1)[0] in topdirs:
                     text = "%s<ulk/%s>%s" % (m.group(1), path, m.group(5))
             new_lines.append([("raw", text)])
             continue
         if name in ("pragma", "error", "warning", "ident", "line") or not name:
             new_lines.append(line)
             continue
-        if idx in libc_ok:
+        if li in libc_ok:
             line = rewrite_condition(line, name)
-        sig = [i for i, t in enumerate(line)
-               if t[0] not in ("ws", "bc", "lc", "cont", "nl")]
+        idx = sig_index(line)
         positions = set()
         params = set()
-        if name in ("define", "undef", "ifdef", "ifndef") and len(sig) >= 3:
-            positions.add(sig[2])
-        if name == "define" and len(sig) >= 3:
-            params = macro_params(line, sig)
-        for i in sig:
+        if name in ("define", "undef", "ifdef", "ifndef") and len(idx) >= 3:
+            positions.add(idx[2])
+            if name == "define":
+                params = macro_params(line, idx)
+        for i in idx:
             if line[i] == ("id", "defined"):
                 j = next_sig(line, i)
                 if j is not None and line[j] == ("op", "("):
                     j = next_sig(line, j)
                 if j is not None:
                     positions.add(j)
-        new_lines.append(rename_tokens(line, kinds, name == "define", params,
-                                       positions))
+        new = list(line)
+        pos = {j: k for k, j in enumerate(idx)}
+        for k in renames([line[j] for j in idx], kinds, name == "define",
+                         params, {pos[j] for j in positions}):
+            new[idx[k]] = ("id", prefixed(line[idx[k]][1]))
+        new_lines.append(new)
     if injections:
         at = guard_insert_index(h.lines)
         inc = []
-        for path, tags in injections:
+        for path, names in injections:
+            shown = ", ".join(prefixed(n) for n in names[:3])
+            if len(names) > 3:
+                shown += ", ..."
             inc.append([("raw", "#include <ulk/%s>\t/* ulk: for %s */\n" % (
-                path, ", ".join("struct " + prefixed(t) for t in tags)))])
+                path, shown))])
         new_lines[at:at] = inc
     return "".join(v for line in new_lines for _, v in line)
 
 
 # --------------------------------------------------------------------------
-# Include graph and injected includes.
+# Include graph
 # --------------------------------------------------------------------------
 
 def resolve_include(h, path, quote, files):
@@ -896,23 +1057,8 @@ def resolve_include(h, path, quote, files):
     return path if path in files else None
 
 
-def scan_uses(h, tag_kinds):
-    """Record 'struct X' uses of known tags; value True = needs complete."""
-    for is_dir, line in h.lines:
-        sig = significant(line)
-        for i, t in enumerate(sig):
-            if t[0] == "id" and t[1] in ("struct", "union") and i + 1 < len(sig):
-                j = skip_attributes(sig, i + 1)
-                if j < len(sig) and sig[j][0] == "id" and sig[j][1] in tag_kinds:
-                    nxt = sig[j + 1] if j + 1 < len(sig) else None
-                    if nxt == ("op", "{"):
-                        continue
-                    complete = nxt != ("op", "*")
-                    tag = sig[j][1]
-                    h.tag_uses[tag] = h.tag_uses.get(tag, False) or complete
-
-
 def closure(rel, graph, memo):
+    """Every file that rel includes, directly or not."""
     if rel in memo:
         return memo[rel]
     seen = set()
@@ -928,7 +1074,7 @@ def closure(rel, graph, memo):
 
 
 # --------------------------------------------------------------------------
-# Generated extra files.
+# Generated extra files
 # --------------------------------------------------------------------------
 
 def socket_extra_text(kinds):
@@ -938,7 +1084,7 @@ def socket_extra_text(kinds):
         for fam in ("AF_", "PF_"):
             full = fam + name
             if full in kinds:
-                continue
+                continue        # the exported headers have it
             val = value if fam == "AF_" else "ULK_AF_" + name
             out.append("#define %s\t%s\n" % (prefixed(full), val))
     out.append("\n/* Socket types and flags, levels, messages, shutdown. */\n")
@@ -985,10 +1131,15 @@ def write_if_changed(path, text):
     os.replace(tmp, path)
 
 
+# --------------------------------------------------------------------------
+
 def main(argv):
-    if len(argv) != 3 or argv[1] in ("-h", "--help"):
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    if len(argv) != 3:
         sys.stderr.write(USAGE)
-        return 0 if len(argv) == 2 and argv[1] in ("-h", "--help") else 2
+        return 2
     in_dir, out_dir = argv[1], argv[2]
     src = in_dir
     if os.path.isdir(os.path.join(in_dir, "include", "linux")):
@@ -1018,16 +1169,24 @@ def main(argv):
         die("%s: no headers" % src)
     files = {h.rel: h for h in headers}
 
-    kinds, tag_files, macro_info = collect(headers)
+    kinds, def_files, macro_info = collect(headers)
+    MACRO_INFO.clear()
     MACRO_INFO.update(macro_info)
-    for name, kind in SOCKET_EXTRA_PROVIDES.items():
+    extra_text = socket_extra_text(kinds)   # before its names join kinds
+    # What socket_extra.h adds: a header using it (sctp.h takes MSG_FIN
+    # and struct sockaddr_storage from the C library) gets the ulk ones.
+    extra = dict(SOCKET_EXTRA_PROVIDES)
+    for name, _ in AF_VALUES:
+        extra["AF_" + name] = extra["PF_" + name] = "objmacro"
+    for name, _ in SOCK_MACROS:
+        extra[name] = "objmacro"
+    for name, kind in extra.items():
         if name not in kinds:
             kinds[name] = {kind}
-            if kind == "tag":
-                tag_files[name] = {"socket_extra.h"}
+            def_files[name] = {"socket_extra.h"}
 
-    # Include graph (unconditional: every #include counts).
-    graph = {}
+    # Include graph; every #include counts, whatever its conditions.
+    graph = {"socket_extra.h": SOCKET_EXTRA_INCLUDES}
     for h in headers:
         deps = []
         for is_dir, line in h.lines:
@@ -1038,45 +1197,36 @@ def main(argv):
                                         files)
                     if r:
                         deps.append(r)
-        h.includes = deps
         graph[h.rel] = deps
-    graph["socket_extra.h"] = ["linux/types.h", "linux/socket.h",
-                               "asm/socket.h", "asm/fcntl.h", "linux/uio.h"]
     memo = {}
-    tag_kinds = {t for t, k in kinds.items() if "tag" in k}
 
     out_root = os.path.join(out_dir, "ulk")
     written = set()
     for h in headers:
-        scan_uses(h, tag_kinds)
+        code_lines = rewrite_code_lines(h, kinds)
         reach = closure(h.rel, graph, memo)
         inject = {}
-        for tag, complete in sorted(h.tag_uses.items()):
-            if not complete:
-                continue
-            defs = tag_files.get(tag, set())
-            if not defs or h.rel in defs or defs & reach:
-                continue
-            if len(defs) != 1:
+        for name in sorted(h.uses):
+            defs = def_files.get(name, set())
+            if len(defs) != 1 or h.rel in defs or defs & reach:
                 continue
             target = next(iter(defs))
             if h.rel in closure(target, graph, memo):
                 continue        # would be circular
-            inject.setdefault(target, []).append(tag)
-        injections = sorted(inject.items())
-        text = transform(h, kinds, set(topdirs), injections)
-        dest = os.path.join(out_root, h.rel)
+            inject.setdefault(target, []).append(name)
+        text = transform(h, kinds, set(topdirs), code_lines,
+                         sorted(inject.items()))
+        dest = os.path.normpath(os.path.join(out_root, h.rel))
         write_if_changed(dest, text)
-        written.add(os.path.normpath(dest))
+        written.add(dest)
 
-    write_if_changed(os.path.join(out_root, "socket_extra.h"),
-                     socket_extra_text(kinds))
+    write_if_changed(os.path.join(out_root, "socket_extra.h"), extra_text)
     write_if_changed(os.path.join(out_root, "abi.h"), abi_text(files))
 
-    # Remove stale headers from earlier runs in the directories we own.
+    # Remove what earlier runs left in the directories this run owns.
     for top in topdirs:
-        base = os.path.join(out_root, top)
-        for root, dirs, names in os.walk(base, topdown=False):
+        for root, dirs, names in os.walk(os.path.join(out_root, top),
+                                         topdown=False):
             for name in names:
                 p = os.path.normpath(os.path.join(root, name))
                 if p not in written and (name.endswith(".h") or
@@ -1086,6 +1236,9 @@ def main(argv):
                 os.rmdir(root)
     return 0
 
+
+# function-like macro -> [parameter names, usage class sets]; set by main()
+MACRO_INFO = {}
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
