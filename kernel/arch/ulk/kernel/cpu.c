@@ -29,7 +29,10 @@
  *      and is running application code. It stays current and runnable, so
  *      that thread's next system call is just "take token, call, release"
  *      (the fast path: no thread wake-up at all).
- * Kernel threads never release the token except by switching.
+ * Kernel threads never release the token except by switching. And when
+ * the token goes free, no task but current is runnable: a thread about to
+ * release it first reschedules if anything else can run (must_reschedule()),
+ * since nobody else would call the scheduler until the next interrupt.
  *
  * Borrowing and escaping. A thread that takes the free token without being
  * current's thread is a borrower for that moment: an interrupt thread, an
@@ -67,6 +70,7 @@
 #include <linux/sched.h>
 #include <linux/cpu.h>
 #include <linux/sched/task.h>
+#include <linux/sched/stat.h>
 #include <linux/interrupt.h>
 #include <linux/hardirq.h>
 #include <linux/irq.h>
@@ -210,13 +214,25 @@ static void schedule_as_borrower(void)
 	schedule();
 }
 
+/*
+ * Before the token goes free, every runnable task must be running or
+ * about to: with the CPU free and current a host task in application code,
+ * nobody would otherwise call the scheduler for a task woken without
+ * preempting current (a blocked reader woken by a writer's system call).
+ */
+static bool must_reschedule(void)
+{
+	return need_resched() ||
+	       (current->thread.host_task && nr_running() > 1);
+}
+
 static void leave_body(void *data)
 {
 	struct ulk_hthread *self = data;
 
 	for (;;) {
 		local_irq_enable();
-		if (need_resched())
+		if (must_reschedule())
 			schedule_as_borrower();
 		ulk_cpu_holder = NULL;
 		ulk_host->sem_up(ulk_cpu_sem);
