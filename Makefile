@@ -86,7 +86,7 @@ $(OBJDIR)/kernel.o: kernel
 
 headers: $(INC)/ulk/.stamp
 
-$(INC)/ulk/.stamp: $(KHDR)/.stamp scripts/export_headers.py scripts/gen_syscalls.py include/ulk/ulk.h include/ulk/host_ops.h
+$(INC)/ulk/.stamp: $(KHDR)/.stamp scripts/export_headers.py scripts/gen_syscalls.py $(wildcard include/ulk/*.h)
 	@echo "  EXPORT  $(INC)/ulk"
 	@rm -rf $(INC) && mkdir -p $(INC)/ulk $(GEN)
 	@python3 scripts/export_headers.py $(KHDR) $(INC)
