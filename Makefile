@@ -144,18 +144,19 @@ $(B)/bench/%: bench/%.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) -Itests $< -o $@ $(LIBDIR)/libulk.a -lpthread
 
-$(B)/demo: demo/demo.c $(LIBDIR)/libulk.a
+$(B)/demo $(B)/net_demo: $(B)/%: demo/%.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ $(LIBDIR)/libulk.a -lpthread
 
 test: deps lib $(TEST_BINS)
 	@bash tests/run.sh $(B)
 
-demo: deps $(B)/demo
-	@$(B)/demo
+demo: deps $(B)/demo $(B)/net_demo
+	@bash demo/run.sh $(B)
 
-bench: deps $(BENCH_BINS)
+bench: deps $(BENCH_BINS) $(B)/bench/tcpperf
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
+	@for s in bench/bench_*.sh; do bash $$s $(B) || exit 1; done
 
 clean:
 	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/tests $(B)/bench $(B)/demo

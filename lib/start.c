@@ -2,6 +2,11 @@
 /*
  * ulk_start() and ulk_halt(): reserve the kernel's memory, fill the host
  * operations, and hand over to the architecture's boot entry.
+ *
+ * Devices: the virtio-mmio devices added before ulk_start() (lib/virtio/)
+ * are appended to the command line, the I/O window their registers live in
+ * is passed to the kernel with the register callbacks in the host
+ * operations, and once the kernel is up each device's I/O thread starts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +16,8 @@
 #include <ulk/ulk.h>
 #include <ulk/host_ops.h>
 #include "hostops_posix.h"
+#include "virtio/mmio.h"
+#include "virtio/virtqueue.h"
 
 #define ULK_DEFAULT_MEM		(256UL << 20)
 #define ULK_MIN_MEM		(16UL << 20)
@@ -25,11 +32,12 @@ static int started;
 int ulk_start(const struct ulk_start_opts *opts)
 {
 	static const struct ulk_start_opts defaults;
-	const struct ulk_host_ops *ops;
+	/* The kernel keeps using the table: it must outlive this call. */
+	static struct ulk_host_ops ops;
 	char cmdline[ULK_CMDLINE_MAX];
-	unsigned long mem;
+	unsigned long mem, iomem = 0, iomem_size = 0;
 	void *region;
-	int n;
+	int n, err;
 
 	if (!opts)
 		opts = &defaults;
@@ -50,14 +58,33 @@ int ulk_start(const struct ulk_start_opts *opts)
 		return -EALREADY;
 
 	ulk_hostops_set_print(opts->print, opts->print_arg, opts->verbose);
-	ops = ulk_hostops_posix();
-	region = ops->mem_alloc(mem);
+	ops = *ulk_hostops_posix();
+	/*
+	 * The window is passed even without devices, so that devices can be
+	 * added to the running kernel (ulk_vmmio_hotplug()).
+	 */
+	err = ulk_vmmio_prepare_boot(cmdline, sizeof(cmdline), &iomem,
+				     &iomem_size);
+	if (err)
+		return err;
+	ops.iomem_read = ulk_vmmio_read;
+	ops.iomem_write = ulk_vmmio_write;
+	region = ops.mem_alloc(mem);
 	if (!region)
 		return -ENOMEM;
-	return ulk_arch_boot(ops, region, mem, cmdline, 0, 0);
+	/* Device rings and buffers must lie in the kernel's memory. */
+	ulk_vq_set_memory((unsigned long)region, mem);
+	err = ulk_arch_boot(&ops, region, mem, cmdline, iomem, iomem_size);
+	if (err)
+		return err;
+	return ulk_vmmio_start_all();
 }
 
 int ulk_halt(void)
 {
-	return ulk_arch_halt();
+	int err = ulk_arch_halt();
+
+	if (!err)
+		ulk_vmmio_stop_all();
+	return err;
 }

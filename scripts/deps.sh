@@ -30,6 +30,7 @@ PACKAGES=(
 	valgrind
 	iproute2		# integration tests: ip netns, tuntap
 	procps
+	curl			# make demo: the host fetches from ulk
 	util-linux		# unshare, nsenter
 	coreutils		# timeout(1) in tests/run.sh
 )

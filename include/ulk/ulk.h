@@ -55,9 +55,15 @@ struct ulk_start_opts {
  * ulk_start() - boot the kernel in this process.
  * @opts: options, or NULL for defaults.
  *
+ * Network devices added before (<ulk/netdev.h>) are probed during boot and
+ * their I/O threads started before this returns.
+ *
  * Return: 0 once the kernel is up; -EALREADY if ulk was already started in
  * this process (one kernel per process, and not again after ulk_halt());
- * -EINVAL for bad options; -ENOMEM if memory could not be reserved.
+ * -EINVAL for bad options; -ENOMEM if memory could not be reserved;
+ * -E2BIG if the command line, with one entry per device, exceeds 511
+ * bytes; a device's negative errno if its I/O thread could not start (the
+ * kernel is up then, without that device's traffic).
  */
 int ulk_start(const struct ulk_start_opts *opts);
 
