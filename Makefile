@@ -148,7 +148,7 @@ $(B)/demo $(B)/net_demo: $(B)/%: demo/%.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ $(LIBDIR)/libulk.a -lpthread
 
-test: deps lib $(TEST_BINS)
+test: deps lib $(TEST_BINS) $(B)/bench/tcpperf
 	@bash tests/run.sh $(B)
 
 demo: deps $(B)/demo $(B)/net_demo

@@ -31,6 +31,7 @@ PACKAGES=(
 	iproute2		# integration tests: ip netns, tuntap
 	procps
 	curl			# make demo: the host fetches from ulk
+	iputils-ping		# tests/net: ping ulk from the host
 	util-linux		# unshare, nsenter
 	coreutils		# timeout(1) in tests/run.sh
 )
