@@ -8,7 +8,8 @@
  *
  * Options: --ulk-tap IF (sockets are ulk's, booted on that TAP; without it
  * the host's), --ip CIDR and --ip6 CIDR (ulk's addresses), --offload none,
- * --verify (the byte stream is a pseudo-random sequence both sides
+ * --impair DROP,DUP,REORDER,CORRUPT (probabilities applied to the ulk
+ * device in both directions, fixed seed), --verify (the byte stream is a pseudo-random sequence both sides
  * generate, and the receiver checks every byte; slower, for tests).
  * ADDR may be IPv4 or IPv6; the server listens on both.
  *
@@ -271,6 +272,8 @@ static void server(int port, int count)
 			write_all(c, "k", 1);
 		} else if (req[0] == 'r') {
 			source(c, req[1], buf, req[2]);
+			/* Wait for the client to have it all before closing. */
+			read_all(c, buf, 1);
 		} else {
 			for (long long k = 0; k < req[1]; k++) {
 				read_all(c, buf, 1);
@@ -325,6 +328,7 @@ static void client(const char *addr, int port, const char *mode,
 		read_all(fd, buf, 1);
 	} else if (req[0] == 'r') {
 		sink(fd, amount, buf, verify);
+		write_all(fd, "k", 1);
 	} else {
 		lat = calloc(amount, sizeof(*lat));
 		for (long long k = 0; k < amount; k++) {
@@ -347,10 +351,13 @@ out:
 	free(buf);
 }
 
+static struct ulk_netdev_impair impair;
+
 static void boot_ulk(const char *tap, const char *cidr, const char *cidr6,
 		     unsigned int offloads)
 {
-	struct ulk_netdev_opts opts = { .offloads = offloads };
+	struct ulk_netdev_opts opts = { .offloads = offloads, .tx = impair,
+					.rx = impair };
 	int dev = ulk_netdev_add_tap(tap, &opts), ifindex;
 	long err;
 
@@ -391,8 +398,35 @@ static void print_netdev(void)
 
 	if (ulk_netdev_stats(ulk_dev, &s))
 		return;
+	char snmp[4096], *p;
+	long long retrans = -1;
+
 	printf("netdev tx_packets=%llu tx_large=%llu rx_packets=%llu rx_large=%llu offloads=0x%x\n",
 	       s.tx.packets, s.tx.large, s.rx.packets, s.rx.large, s.offloads);
+	printf("impair dropped=%llu duplicated=%llu reordered=%llu corrupted=%llu\n",
+	       s.tx.impair.dropped + s.rx.impair.dropped,
+	       s.tx.impair.duplicated + s.rx.impair.duplicated,
+	       s.tx.impair.reordered + s.rx.impair.reordered,
+	       s.tx.impair.corrupted + s.rx.impair.corrupted);
+	/* RetransSegs: the 13th field of the second "Tcp:" line. */
+	long fd = ulk_sys_openat(-100, "/proc/net/snmp", 0, 0);
+	long n = fd >= 0 ? ulk_sys_read(fd, snmp, sizeof(snmp) - 1) : -1;
+
+	if (fd >= 0)
+		ulk_sys_close(fd);
+	if (n > 0) {
+		snmp[n] = 0;
+		p = strstr(snmp, "\nTcp: ");
+		p = p ? strstr(p + 1, "\nTcp: ") : NULL;
+		if (p) {
+			p += 6;
+			for (int f = 1; f < 13 && p; f++)
+				p = strchr(p + 1, ' ');
+			if (p)
+				retrans = atoll(p);
+		}
+	}
+	printf("snmp RetransSegs=%lld\n", retrans);
 }
 
 int main(int argc, char **argv)
@@ -414,7 +448,15 @@ int main(int argc, char **argv)
 			cidr = argv[++i];
 		else if (!strcmp(argv[i], "--ip6"))
 			cidr6 = argv[++i];
-		else if (!strcmp(argv[i], "--offload") && !strcmp(argv[i + 1], "none"))
+		else if (!strcmp(argv[i], "--impair")) {
+			if (sscanf(argv[++i], "%lf,%lf,%lf,%lf", &impair.drop,
+				   &impair.duplicate, &impair.reorder,
+				   &impair.corrupt) != 4) {
+				fprintf(stderr, "tcpperf: --impair DROP,DUP,REORDER,CORRUPT\n");
+				return 2;
+			}
+			impair.seed = 42;
+		} else if (!strcmp(argv[i], "--offload") && !strcmp(argv[i + 1], "none"))
 			offloads = ULK_NETDEV_OFFLOAD_NONE, i++;
 		else
 			break;
