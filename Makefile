@@ -136,7 +136,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
 
-$(B)/tests/%: tests/%.c $(LIBDIR)/libulk.a tests/common.h
+$(B)/tests/%: tests/%.c $(LIBDIR)/libulk.a tests/common.h $(wildcard tests/net/*.h)
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) -Itests $< -o $@ $(LIBDIR)/libulk.a -lpthread
 

@@ -59,16 +59,16 @@ int ulk_start(const struct ulk_start_opts *opts)
 
 	ulk_hostops_set_print(opts->print, opts->print_arg, opts->verbose);
 	ops = *ulk_hostops_posix();
-	/*
-	 * The window is passed even without devices, so that devices can be
-	 * added to the running kernel (ulk_vmmio_hotplug()).
-	 */
 	err = ulk_vmmio_prepare_boot(cmdline, sizeof(cmdline), &iomem,
 				     &iomem_size);
-	if (err)
+	if (err) {
+		__atomic_store_n(&started, 0, __ATOMIC_SEQ_CST);
 		return err;
-	ops.iomem_read = ulk_vmmio_read;
-	ops.iomem_write = ulk_vmmio_write;
+	}
+	if (iomem_size) {
+		ops.iomem_read = ulk_vmmio_read;
+		ops.iomem_write = ulk_vmmio_write;
+	}
 	region = ops.mem_alloc(mem);
 	if (!region)
 		return -ENOMEM;

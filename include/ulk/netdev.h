@@ -16,10 +16,11 @@
  * TCP segments cross it in one piece.
  *
  * Add devices before ulk_start(): the kernel probes them at boot, in the
- * order they were added, and names them eth0, eth1, ... Devices added to a
- * running ulk are probed at once and get the next free name. Use
- * ulk_netdev_ifindex() for the interface index inside ulk, then configure
- * the interface (addresses, routes, up) with <ulk/net.h> or ioctls.
+ * order they were added, and names them eth0, eth1, ... (the kernel takes
+ * virtio-mmio devices from its command line only, so none can be added to
+ * a running ulk). Use ulk_netdev_ifindex() for the interface index inside
+ * ulk, then configure the interface (addresses, routes, up) with
+ * <ulk/net.h> or ioctls.
  *
  * Returns follow the rest of the API: 0 or a value >= 0 on success, a
  * negative errno on failure (ulk_strerror() describes it). For the add
@@ -129,7 +130,8 @@ struct ulk_netdev_opts {
  * The TAP is opened with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and a 12-byte
  * header; its offloads are set to what the kernel's driver accepts once
  * it starts.
- * Return: the device number (>= 0); -ENOENT if /dev/net/tun is missing;
+ * Return: the device number (>= 0); -EBUSY if ulk is already running
+ * (add devices before ulk_start()); -ENOENT if /dev/net/tun is missing;
  * -EPERM/-EACCES without the privilege to open /dev/net/tun or to create
  * or attach to @ifname; -EBUSY if another process has it open; -EINVAL if
  * @ifname is empty, too long, or names a non-TAP interface, or for a bad

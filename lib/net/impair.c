@@ -8,33 +8,44 @@
  * through the same operations table and it talks to the real backend.
  * Each direction has its own settings, pseudo-random stream and counters.
  *
- * Decisions. For every packet the filter draws five numbers from the
+ * Wire packets. Impairments act on what would cross a wire: a TSO packet
+ * (GSO in its virtio-net header) stands for many wire segments, so the
+ * filter first cuts it into MSS-sized TCP segments (IPv4 or IPv6; headers
+ * fixed up, each with a partial checksum for the far end to complete, as
+ * a NIC would hand them over) and treats each on its own. "5% loss" then
+ * means what it means on a network: one segment in twenty, not a whole
+ * 64 KiB burst. A TSO packet it cannot parse is treated as one packet.
+ *
+ * Decisions. For every wire packet the filter draws five numbers from the
  * direction's stream, one per impairment (drop, duplicate, reorder,
  * corrupt, delay), whatever the outcome, so the n-th packet of a direction
  * always gets the same decision for a given seed. The stream is xorshift64*
- * seeded through splitmix64: small, fast, and the same everywhere. A
- * transmission the real backend refuses for now (-EAGAIN) is retried by the
- * device with the same packet, and the filter reuses the decision it made.
+ * seeded through splitmix64: small, fast, and the same everywhere.
  *
  * Actions, in this order: a dropped packet is gone (send() reports
  * success: a lossy wire does not tell the sender). A corrupted one has a
  * byte of its frame flipped; to keep the damage detectable, as it would be
  * on a wire, a checksum still to be computed by the far end (NEEDS_CSUM) is
- * completed first and DATA_VALID is cleared, while a TSO segment (GSO in
- * the header), which stands for many wire packets whose checksums nobody
- * will compute, is dropped instead. A delayed packet is copied into a queue
- * with a due time; a reordered one is held in a one-packet slot until the
+ * completed first and DATA_VALID is cleared. A delayed packet is due
+ * @delay_ms later; a reordered one waits in a one-packet slot until the
  * next packet has gone (or 10 ms passed); a duplicated one goes twice.
- * Packets passing untouched are not copied on transmit; on receive the
- * filter reads into a bounce buffer, as it must decide before handing a
- * packet over.
+ *
+ * Queue. Every packet the filter lets through is copied into one queue
+ * per direction, ordered by due time (now, for most), and leaves it in
+ * order: send() flushes the transmit queue to the real backend, recv()
+ * hands out due received packets. When the real backend is full, send()
+ * refuses new packets (-EAGAIN) before deciding anything about them, so
+ * the device waits, backpressure works and the decisions stay
+ * reproducible. Packets held for a delay are bounded (64 MiB per
+ * direction); beyond that new ones are dropped, as a router's full queue
+ * would, and counted as dropped.
  *
  * Time. Held packets come due without any descriptor becoming ready, so
  * the filter reports how long the device's thread may sleep (timeout_ms)
- * and sends what is due in tick(). Received held packets are returned by
- * recv() once due. Transmit state is touched by send() and tick(), which
- * the device serialises; timeout_ms() runs on the device's thread
- * concurrently with send() and reads only an atomic "next due" time.
+ * and sends what is due in tick(). Transmit state is touched by send() and
+ * tick(), which the device serialises; timeout_ms() runs on the device's
+ * thread concurrently with send() and reads only an atomic "next due"
+ * time.
  */
 #include <errno.h>
 #include <limits.h>
@@ -78,8 +89,6 @@ struct direction {
 	struct held *reordered;		/* the one held for reordering */
 	size_t queued_bytes;
 	long long next_due_ns;		/* atomic: timeout_ms() reads it */
-	bool retry;			/* tx: last send was -EAGAIN */
-	unsigned int retry_actions;
 	struct ulk_netdev_impair_stats st;	/* counters: atomic stores */
 };
 
@@ -163,32 +172,14 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 	return n;
 }
 
-static struct held *held_from_iov(const struct iovec *iov, int iovcnt)
+static struct held *held_alloc(size_t len)
 {
-	size_t len = iov_total(iov, iovcnt), off = 0;
 	struct held *h = malloc(sizeof(*h) + len);
-	int i;
 
-	if (!h)
-		return NULL;
-	h->next = NULL;
-	h->len = len;
-	for (i = 0; i < iovcnt; i++) {
-		memcpy(h->data + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
+	if (h) {
+		h->next = NULL;
+		h->len = len;
 	}
-	return h;
-}
-
-static struct held *held_from_buf(const void *buf, size_t len)
-{
-	struct held *h = malloc(sizeof(*h) + len);
-
-	if (!h)
-		return NULL;
-	h->next = NULL;
-	h->len = len;
-	memcpy(h->data, buf, len);
 	return h;
 }
 
@@ -242,29 +233,19 @@ static struct held *take_due(struct direction *d, long long now)
 	return h;
 }
 
-/* Put back what take_due() returned (it could not be sent yet). */
-static void untake(struct direction *d, struct held *h, bool was_reordered)
+static void free_list(struct held *h)
 {
-	if (was_reordered) {
-		d->reordered = h;
-	} else {
-		h->next = d->head;
-		d->head = h;
-		if (!d->tail)
-			d->tail = h;
-		d->queued_bytes += h->len;
+	struct held *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		free(h);
 	}
-	update_next_due(d);
 }
 
 static void free_all(struct direction *d)
 {
-	struct held *h, *next;
-
-	for (h = d->head; h; h = next) {
-		next = h->next;
-		free(h);
-	}
+	free_list(d->head);
 	free(d->reordered);
 	d->head = d->tail = d->reordered = NULL;
 }
@@ -323,24 +304,274 @@ static bool corrupt(struct direction *d, unsigned char *pkt, size_t len)
 	return true;
 }
 
+/* ---- cutting TSO packets into wire segments ------------------------------- */
+
+static uint16_t get_be16(const unsigned char *p)
+{
+	return p[0] << 8 | p[1];
+}
+
+static void put_be16(unsigned char *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* Ones' complement sum of big-endian 16-bit words (even @len). */
+static uint32_t sum16(const unsigned char *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* Where the headers of a TCP packet in a frame are; false if not TCP. */
+struct tcp_layout {
+	size_t l3, l4, hlen;
+	bool v6;
+};
+
+static bool parse_tcp(const unsigned char *f, size_t flen,
+		      struct tcp_layout *t)
+{
+	uint16_t type;
+
+	t->l3 = 14;
+	if (flen < 14)
+		return false;
+	type = get_be16(f + 12);
+	if (type == 0x8100) {		/* one VLAN tag */
+		t->l3 = 18;
+		if (flen < 18)
+			return false;
+		type = get_be16(f + 16);
+	}
+	if (type == 0x0800) {
+		if (flen < t->l3 + 20 || f[t->l3 + 9] != 6)
+			return false;
+		t->l4 = t->l3 + (f[t->l3] & 15) * 4;
+		t->v6 = false;
+		if (t->l4 < t->l3 + 20)
+			return false;
+	} else if (type == 0x86dd) {
+		/* Extension headers are not followed: TSO never uses them. */
+		if (flen < t->l3 + 40 || f[t->l3 + 6] != 6)
+			return false;
+		t->l4 = t->l3 + 40;
+		t->v6 = true;
+	} else {
+		return false;
+	}
+	if (flen < t->l4 + 20)
+		return false;
+	t->hlen = t->l4 + (f[t->l4 + 12] >> 4) * 4;
+	return t->hlen >= t->l4 + 20 && t->hlen <= flen;
+}
+
+/*
+ * Cut the TSO packet @pkt into wire segments, in order, onto the list
+ * @out (linked through ->next). Return the number made, 0 if @pkt cannot
+ * be cut (not TCP, no segment size) or memory ran out.
+ */
+static unsigned int segment(const unsigned char *pkt, size_t len,
+			    struct held **out)
+{
+	const struct virtio_net_hdr_v1 *vh = (const void *)pkt;
+	const unsigned char *f = pkt + ULK_NET_HDR_LEN;
+	size_t flen = len - ULK_NET_HDR_LEN, payload, off;
+	unsigned int mss = get_le16((const unsigned char *)&vh->gso_size);
+	unsigned int i, n;
+	struct held *list = NULL, **tail = &list;
+	struct tcp_layout t;
+	uint32_t seq;
+	uint16_t ipid;
+
+	if (len <= ULK_NET_HDR_LEN || !mss || !parse_tcp(f, flen, &t))
+		return 0;
+	payload = flen - t.hlen;
+	n = payload ? (payload + mss - 1) / mss : 1;
+	seq = (uint32_t)get_be16(f + t.l4 + 4) << 16 | get_be16(f + t.l4 + 6);
+	ipid = t.v6 ? 0 : get_be16(f + t.l3 + 4);
+	for (i = 0, off = 0; i < n; i++, off += mss) {
+		size_t plen = payload - off < mss ? payload - off : mss;
+		size_t l4len = t.hlen - t.l4 + plen;
+		struct held *h = held_alloc(ULK_NET_HDR_LEN + t.hlen + plen);
+		struct virtio_net_hdr_v1 *sh;
+		unsigned char *s;
+		uint32_t sum;
+
+		if (!h) {
+			free_list(list);
+			return 0;
+		}
+		sh = (void *)h->data;
+		s = h->data + ULK_NET_HDR_LEN;
+		memset(sh, 0, ULK_NET_HDR_LEN);
+		sh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		sh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+		sh->hdr_len = htole16(t.hlen);
+		sh->csum_start = htole16(t.l4);
+		sh->csum_offset = htole16(16);
+		memcpy(s, f, t.hlen);
+		memcpy(s + t.hlen, f + t.hlen + off, plen);
+		if (t.v6) {
+			put_be16(s + t.l3 + 4, l4len);
+			sum = sum16(s + t.l3 + 8, 32, 0);
+		} else {
+			put_be16(s + t.l3 + 2, t.l4 - t.l3 + l4len);
+			put_be16(s + t.l3 + 4, ipid + i);
+			put_be16(s + t.l3 + 10, 0);
+			put_be16(s + t.l3 + 10,
+				 ~fold(sum16(s + t.l3, t.l4 - t.l3, 0)));
+			sum = sum16(s + t.l3 + 12, 8, 0);
+		}
+		put_be16(s + t.l4 + 4, (seq + off) >> 16);
+		put_be16(s + t.l4 + 6, seq + off);
+		if (i + 1 < n)
+			s[t.l4 + 13] &= ~0x09;	/* FIN, PSH: last only */
+		if (i)
+			s[t.l4 + 13] &= ~0x80;	/* CWR: first only */
+		/* The far end completes it: pseudo-header sum in the field. */
+		put_be16(s + t.l4 + 16, fold(sum + 6 + l4len));
+		*tail = h;
+		tail = &h->next;
+	}
+	*out = list;
+	return n;
+}
+
+/* ---- impairing one wire packet -------------------------------------------- */
+
+/*
+ * Decide the fate of wire packet @h (owned by the filter from now on) and
+ * queue what comes out of it.
+ */
+static void impair_packet(struct direction *d, struct held *h, long long now)
+{
+	unsigned int act = decide(d);
+	struct held *dup;
+
+	if (act & ACT_DROP) {
+		STAT_INC(d, dropped);
+		free(h);
+		return;
+	}
+	if ((act & ACT_DELAY) && d->queued_bytes >= MAX_QUEUED_BYTES) {
+		STAT_INC(d, dropped);	/* a full queue drops at its tail */
+		free(h);
+		return;
+	}
+	if (act & ACT_CORRUPT) {
+		STAT_INC(d, corrupted);
+		if (!corrupt(d, h->data, h->len)) {
+			free(h);
+			return;
+		}
+	}
+	h->due_ns = now;
+	if (act & ACT_DELAY) {
+		h->due_ns = now + d->cfg.delay_ms * 1000000LL;
+		STAT_INC(d, delayed);
+	} else if ((act & ACT_REORDER) && !d->reordered) {
+		if (act & ACT_DUP) {
+			dup = held_alloc(h->len);
+			if (dup) {
+				memcpy(dup->data, h->data, h->len);
+				dup->due_ns = now;
+				enqueue(d, dup);
+				STAT_INC(d, duplicated);
+			}
+		}
+		h->due_ns = now + REORDER_HOLD_NS;
+		d->reordered = h;
+		update_next_due(d);
+		STAT_INC(d, reordered);
+		return;
+	}
+	if (act & ACT_DUP) {
+		dup = held_alloc(h->len);
+		if (dup) {
+			memcpy(dup->data, h->data, h->len);
+			dup->due_ns = h->due_ns;
+			enqueue(d, dup);
+			STAT_INC(d, duplicated);
+		}
+	}
+	if (!act)
+		STAT_INC(d, passed);
+	enqueue(d, h);
+	/* A packet held for reordering goes right after its successor. */
+	if (d->reordered && h->due_ns <= now) {
+		struct held *r = d->reordered;
+
+		d->reordered = NULL;
+		r->due_ns = now;
+		enqueue(d, r);
+	}
+}
+
+/* Impair a packet given as a copy @h: cut it first if it is TSO. */
+static void impair_input(struct direction *d, struct held *h)
+{
+	const struct virtio_net_hdr_v1 *vh = (const void *)h->data;
+	long long now = mono_ns();
+	struct held *segs, *next;
+
+	if (h->len > ULK_NET_HDR_LEN &&
+	    vh->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+	    segment(h->data, h->len, &segs)) {
+		free(h);
+		for (; segs; segs = next) {
+			next = segs->next;
+			segs->next = NULL;
+			impair_packet(d, segs, now);
+		}
+		return;
+	}
+	impair_packet(d, h, now);
+}
+
 /* ---- transmit ------------------------------------------------------------ */
 
 /* Send what is due; 0, or -EAGAIN if the backend is full. */
-static int tx_flush(struct impair *im, long long now)
+static int tx_flush(struct impair *im)
 {
 	struct direction *d = &im->tx;
+	long long now = mono_ns();
 	struct held *h;
-	bool was_reordered;
 
 	for (;;) {
-		was_reordered = d->reordered && d->reordered->due_ns <= now;
+		/* take_due() prefers the reordered slot when it is due. */
+		bool was_reordered = d->reordered &&
+				     d->reordered->due_ns <= now;
+		struct iovec iov;
+
 		h = take_due(d, now);
 		if (!h)
 			return 0;
-		struct iovec iov = { h->data, h->len };
-
+		iov.iov_base = h->data;
+		iov.iov_len = h->len;
 		if (im->inner->ops->send(im->inner, &iov, 1) == -EAGAIN) {
-			untake(d, h, was_reordered);
+			/* Back where it was: first in line. */
+			if (was_reordered) {
+				d->reordered = h;
+			} else {
+				h->next = d->head;
+				d->head = h;
+				if (!d->tail)
+					d->tail = h;
+				d->queued_bytes += h->len;
+			}
+			update_next_due(d);
 			return -EAGAIN;
 		}
 		free(h);
@@ -351,85 +582,25 @@ static ssize_t impair_send(struct ulk_net_backend *be, const struct iovec *iov,
 			   int iovcnt)
 {
 	struct impair *im = (struct impair *)be;
-	struct direction *d = &im->tx;
-	size_t len = iov_total(iov, iovcnt);
-	struct held *h = NULL;
-	struct iovec one;
-	unsigned int act;
-	ssize_t n;
+	size_t len = iov_total(iov, iovcnt), off = 0;
+	struct held *h;
+	int i;
 
-	if (!d->active)
+	if (!im->tx.active)
 		return im->inner->ops->send(im->inner, iov, iovcnt);
-	act = d->retry ? d->retry_actions : decide(d);
-	d->retry = false;
-	if (act & ACT_DROP) {
-		STAT_INC(d, dropped);
-		return len;
+	/* Refuse before deciding: the device retries this same packet. */
+	if (tx_flush(im) == -EAGAIN)
+		return -EAGAIN;
+	h = held_alloc(len);
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(h->data + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
 	}
-	if ((act & (ACT_CORRUPT | ACT_DELAY | ACT_REORDER)) &&
-	    d->queued_bytes < MAX_QUEUED_BYTES) {
-		h = held_from_iov(iov, iovcnt);
-		if (!h)
-			act &= ~(ACT_CORRUPT | ACT_DELAY | ACT_REORDER);
-	} else {
-		act &= ~(ACT_CORRUPT | ACT_DELAY | ACT_REORDER);
-	}
-	if (act & ACT_CORRUPT) {
-		STAT_INC(d, corrupted);
-		if (!corrupt(d, h->data, h->len)) {
-			free(h);
-			return len;
-		}
-	}
-	if (act & ACT_DELAY) {
-		h->due_ns = mono_ns() + d->cfg.delay_ms * 1000000LL;
-		if (act & ACT_DUP) {
-			struct held *h2 = held_from_buf(h->data, h->len);
-
-			if (h2) {
-				h2->due_ns = h->due_ns;
-				enqueue(d, h2);
-				STAT_INC(d, duplicated);
-			}
-		}
-		enqueue(d, h);
-		STAT_INC(d, delayed);
-		return len;
-	}
-	if ((act & ACT_REORDER) && !d->reordered) {
-		h->due_ns = mono_ns() + REORDER_HOLD_NS;
-		d->reordered = h;
-		update_next_due(d);
-		STAT_INC(d, reordered);
-		return len;
-	}
-	if (h) {
-		one.iov_base = h->data;
-		one.iov_len = h->len;
-		iov = &one;
-		iovcnt = 1;
-	}
-	n = im->inner->ops->send(im->inner, iov, iovcnt);
-	if (n == -EAGAIN) {
-		/* The device retries this packet: same decision then. */
-		d->retry = true;
-		d->retry_actions = act;
-		free(h);
-		return n;
-	}
-	if (act & ACT_DUP) {
-		(void)im->inner->ops->send(im->inner, iov, iovcnt);
-		STAT_INC(d, duplicated);
-	}
-	if (!act)
-		STAT_INC(d, passed);
-	free(h);
-	/* A packet held for reordering goes right after its successor. */
-	if (d->reordered) {
-		d->reordered->due_ns = 0;
-		(void)tx_flush(im, mono_ns());
-	}
-	return n < 0 ? n : (ssize_t)len;
+	impair_input(&im->tx, h);
+	(void)tx_flush(im);	/* the rest goes from tick() */
+	return len;
 }
 
 static int impair_tick(struct ulk_net_backend *be)
@@ -438,7 +609,7 @@ static int impair_tick(struct ulk_net_backend *be)
 	int err = 0;
 
 	if (im->tx.active)
-		err = tx_flush(im, mono_ns());
+		err = tx_flush(im);
 	if (!err && im->inner->ops->tick)
 		err = im->inner->ops->tick(im->inner);
 	return err;
@@ -467,7 +638,6 @@ static ssize_t impair_recv(struct ulk_net_backend *be, const struct iovec *iov,
 	struct direction *d = &im->rx;
 	struct iovec biov = { im->bounce, ULK_NET_MAX_PACKET + 1 };
 	struct held *h;
-	unsigned int act;
 	ssize_t n;
 
 	if (!d->active)
@@ -484,55 +654,11 @@ static ssize_t impair_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			return n;
 		if (n > ULK_NET_MAX_PACKET)
 			return n;	/* truncated: the device drops it */
-		act = decide(d);
-		if (act & ACT_DROP) {
-			STAT_INC(d, dropped);
-			continue;
-		}
-		if (act & ACT_CORRUPT) {
-			STAT_INC(d, corrupted);
-			if (!corrupt(d, im->bounce, n))
-				continue;
-		}
-		if ((act & (ACT_DELAY | ACT_REORDER)) &&
-		    d->queued_bytes < MAX_QUEUED_BYTES &&
-		    (h = held_from_buf(im->bounce, n))) {
-			if (act & ACT_DELAY) {
-				h->due_ns = mono_ns() +
-					    d->cfg.delay_ms * 1000000LL;
-				enqueue(d, h);
-				STAT_INC(d, delayed);
-				if ((act & ACT_DUP) &&
-				    (h = held_from_buf(im->bounce, n))) {
-					h->due_ns = d->tail->due_ns;
-					enqueue(d, h);
-					STAT_INC(d, duplicated);
-				}
-				continue;
-			}
-			if (!d->reordered) {
-				h->due_ns = mono_ns() + REORDER_HOLD_NS;
-				d->reordered = h;
-				update_next_due(d);
-				STAT_INC(d, reordered);
-				continue;
-			}
-			free(h);
-			act &= ~ACT_REORDER;
-		}
-		if ((act & ACT_DUP) && (h = held_from_buf(im->bounce, n))) {
-			h->due_ns = 0;
-			enqueue(d, h);
-			STAT_INC(d, duplicated);
-		}
-		if (!act)
-			STAT_INC(d, passed);
-		/* The packet held for reordering comes right after this one. */
-		if (d->reordered) {
-			d->reordered->due_ns = 0;
-			update_next_due(d);
-		}
-		return copy_out(iov, iovcnt, im->bounce, n);
+		h = held_alloc(n);
+		if (!h)
+			return -ENOMEM;
+		memcpy(h->data, im->bounce, n);
+		impair_input(d, h);
 	}
 }
 

@@ -2,8 +2,8 @@
 /*
  * The public network device API (<ulk/netdev.h>): open a backend, put the
  * impairment filter in front of it if asked, make a virtio-net device on
- * it and register the device with the virtio-mmio transport (or, on a
- * running kernel, hot-plug it). Also the look-ups done through the kernel
+ * it and register the device with the virtio-mmio transport, for the
+ * kernel to find at boot. Also the look-ups done through the kernel
  * itself: a device's interface index, by its MAC address in /sys/class/net.
  */
 #include <errno.h>
@@ -38,6 +38,10 @@ static struct netdev netdevs[MAX_NETDEVS];
 static int nr_netdevs;
 
 static __thread char last_error[256];
+
+static const char too_late[] = "ulk has already been started: add devices "
+	"before ulk_start() (the kernel finds virtio-mmio devices on its "
+	"command line only)";
 
 static int fail(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -155,19 +159,14 @@ static int add_device(struct ulk_net_backend *be,
 	mmio = ulk_vnet_mmio(vn);
 	snprintf(mmio->name, sizeof(mmio->name), "net%d", id);
 	err = ulk_vmmio_register(mmio);
+	if (err == -EBUSY) {
+		fail(err, "%s", too_late);
+		goto out_unlock;
+	}
 	if (err) {
 		fail(err, "no room for another virtio device: %s",
 		     strerror(-err));
 		goto out_unlock;
-	}
-	if (ulk_vmmio_booted()) {
-		err = ulk_vmmio_hotplug(mmio);
-		if (err) {
-			fail(err, "the kernel did not take the device: %s",
-			     ulk_strerror(err));
-			ulk_vmmio_unregister(mmio);
-			goto out_unlock;
-		}
 	}
 	netdevs[id].vn = vn;
 	netdevs[id].be = dev_be;
@@ -189,11 +188,21 @@ out_be:
 	return err;
 }
 
+/* Devices go on the kernel command line: none can be added after boot. */
+static int check_not_booted(void)
+{
+	if (!ulk_vmmio_booted())
+		return 0;
+	return fail(-EBUSY, "%s", too_late);
+}
+
 int ulk_netdev_add_tap(const char *ifname, const struct ulk_netdev_opts *opts)
 {
 	struct ulk_net_backend *be;
-	int err;
+	int err = check_not_booted();
 
+	if (err)
+		return err;
 	err = ulk_net_tap_open(ifname, &be, last_error, sizeof(last_error));
 	if (err)
 		return err;
@@ -203,8 +212,10 @@ int ulk_netdev_add_tap(const char *ifname, const struct ulk_netdev_opts *opts)
 int ulk_netdev_add_pipe_fd(int fd, const struct ulk_netdev_opts *opts)
 {
 	struct ulk_net_backend *be;
-	int err;
+	int err = check_not_booted();
 
+	if (err)
+		return err;
 	err = ulk_net_pipe_fd(fd, &be, last_error, sizeof(last_error));
 	if (err)
 		return err;
@@ -215,8 +226,10 @@ int ulk_netdev_add_pipe_path(const char *path, int role,
 			     const struct ulk_netdev_opts *opts)
 {
 	struct ulk_net_backend *be;
-	int err;
+	int err = check_not_booted();
 
+	if (err)
+		return err;
 	err = ulk_net_pipe_path(path, role, &be, last_error,
 				sizeof(last_error));
 	if (err)

@@ -32,13 +32,12 @@
  * irq.c), so an extra interrupt is harmless and a missing one is a hang.
  *
  * Life cycle. Devices are registered before ulk_start(), which appends
- * their command-line entries and passes the window to the kernel; the
- * window is always reserved (and passed) so that a device can also be
- * added to a running kernel: ulk_vmmio_hotplug() writes the same entry to
- * /sys/module/virtio_mmio/parameters/device inside ulk, the kernel's own
- * interface for that. Status 0 resets a device: the model quiesces, every
- * queue is disabled under its lock and the registers return to their
- * initial values.
+ * their command-line entries and passes the window to the kernel. The
+ * kernel takes virtio-mmio devices from its command line only (its
+ * "device" parameter is read-only in sysfs), so a device cannot be added
+ * to a running kernel: registration fails with -EBUSY after boot. Status 0
+ * resets a device: the model quiesces, every queue is disabled under its
+ * lock and the registers return to their initial values.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -82,10 +81,10 @@ static int window_reserve(void)
  * ulk_vmmio_register() - give a device a register slot and an IRQ line.
  * @dev: the device, filled as struct ulk_vmmio_dev says.
  *
- * Before boot the device appears on the kernel command line; after boot
- * the caller continues with ulk_vmmio_hotplug().
- * Return: 0; -ENOSPC if all slots are taken; -ENOMEM if the window cannot
- * be reserved; -EINVAL for a bad description.
+ * The device appears on the kernel command line at boot.
+ * Return: 0; -EBUSY once the kernel has booted; -ENOSPC if all slots are
+ * taken; -ENOMEM if the window cannot be reserved; -EINVAL for a bad
+ * description.
  */
 int ulk_vmmio_register(struct ulk_vmmio_dev *dev)
 {
@@ -104,7 +103,7 @@ int ulk_vmmio_register(struct ulk_vmmio_dev *dev)
 	dev->driver_features = 0;
 
 	pthread_mutex_lock(&registry_lock);
-	err = window_reserve();
+	err = booted ? -EBUSY : window_reserve();
 	if (err)
 		goto out;
 	for (slot = 0; slot < ULK_VMMIO_MAX_DEVS && devs[slot]; slot++)
@@ -146,24 +145,24 @@ bool ulk_vmmio_booted(void)
 
 /**
  * ulk_vmmio_prepare_boot() - append the devices to the kernel command line
- * and give the I/O window; from now on devices are added by hotplug.
+ * and give the I/O window; from now on no device can be registered.
  * @cmdline: NUL-terminated command line, extended in place.
  * @cmdline_size: size of the @cmdline buffer.
- * @iomem: receives the window's address.
- * @iomem_size: receives its size.
+ * @iomem: receives the window's address, 0 if there are no devices.
+ * @iomem_size: receives its size, 0 if there are no devices.
  *
- * Return: 0; -E2BIG if the entries do not fit; -ENOMEM if the window
- * cannot be reserved.
+ * Return: 0, or -E2BIG if the entries do not fit.
  */
 int ulk_vmmio_prepare_boot(char *cmdline, size_t cmdline_size,
 			   unsigned long *iomem, unsigned long *iomem_size)
 {
 	size_t len = strlen(cmdline);
-	int slot, n, err;
+	int slot, n, err = 0;
 
 	pthread_mutex_lock(&registry_lock);
-	err = window_reserve();
-	for (slot = 0; !err && slot < ULK_VMMIO_MAX_DEVS; slot++) {
+	*iomem = 0;
+	*iomem_size = 0;
+	for (slot = 0; slot < ULK_VMMIO_MAX_DEVS; slot++) {
 		if (!devs[slot])
 			continue;
 		n = snprintf(cmdline + len, cmdline_size - len,
@@ -178,8 +177,9 @@ int ulk_vmmio_prepare_boot(char *cmdline, size_t cmdline_size,
 		len += n;
 	}
 	if (!err) {
+		/* The window exists once a device was registered. */
 		*iomem = window;
-		*iomem_size = WINDOW_SIZE;
+		*iomem_size = window ? WINDOW_SIZE : 0;
 		__atomic_store_n(&booted, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&registry_lock);

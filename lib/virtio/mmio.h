@@ -55,9 +55,8 @@ struct ulk_vmmio_ops {
 	 */
 	void (*reset)(struct ulk_vmmio_dev *dev);
 	/**
-	 * @start: the kernel is up (or, for a device added later, about to
-	 *	probe it): start the device's I/O thread. Application thread.
-	 *	Returns 0 or a negative errno.
+	 * @start: the kernel is up: start the device's I/O thread.
+	 *	Application thread. Returns 0 or a negative errno.
 	 */
 	int (*start)(struct ulk_vmmio_dev *dev);
 	/**
@@ -124,7 +123,6 @@ int ulk_vmmio_prepare_boot(char *cmdline, size_t cmdline_size,
 			   unsigned long *iomem, unsigned long *iomem_size);
 int ulk_vmmio_start_all(void);
 void ulk_vmmio_stop_all(void);
-int ulk_vmmio_hotplug(struct ulk_vmmio_dev *dev);
 bool ulk_vmmio_booted(void);
 unsigned long long ulk_vmmio_read(unsigned long addr, int size);
 void ulk_vmmio_write(unsigned long addr, int size, unsigned long long val);

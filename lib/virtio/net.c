@@ -313,6 +313,13 @@ static void tx_run(struct ulk_vnet *vn)
 		if (!__atomic_load_n(&vn->tx_pending, __ATOMIC_SEQ_CST))
 			break;
 	}
+	/*
+	 * The backend may now hold packets for later (impairment delays):
+	 * the I/O thread must sleep no longer than until they are due.
+	 */
+	if (vn->be->ops->timeout_ms && !pthread_equal(pthread_self(), vn->thread)
+	    && vn->be->ops->timeout_ms(vn->be) >= 0)
+		wake(vn);
 	if (irq)
 		interrupt(vn, &vn->tx_cnt);
 }

@@ -65,7 +65,10 @@
  * waits on idle's semaphore. Only a context switch to idle posts it, so
  * there is no "idle decided to sleep" flag to race with: an interrupt or a
  * system call arriving at any point takes the token and, if a task became
- * runnable, switches to it on idle's behalf.
+ * runnable, switches to it on idle's behalf. If none did, idle's thread
+ * stays parked, so the borrower does what the idle loop would do after an
+ * interrupt: it reprograms the stopped tick for timers the handlers armed
+ * (idle_retick()).
  */
 #include <linux/sched.h>
 #include <linux/cpu.h>
@@ -74,6 +77,7 @@
 #include <linux/interrupt.h>
 #include <linux/hardirq.h>
 #include <linux/irq.h>
+#include <linux/tick.h>
 #include <asm/irq_regs.h>
 #include <asm/switch_to.h>
 #include <asm/ulk.h>
@@ -226,6 +230,22 @@ static bool must_reschedule(void)
 	       (current->thread.host_task && nr_running() > 1);
 }
 
+/*
+ * Interrupts just ran while idle is current (its thread parked in
+ * arch_cpu_idle()): do what the idle loop does after every interrupt on
+ * real hardware, and reprogram the stopped tick for the next timer. The
+ * handlers may have armed timers (a neighbour or TCP timer re-armed from
+ * softirq, a socket timeout...) that the tick, stopped for a later event
+ * or for none, knows nothing about; without this they would never fire.
+ * Interrupts raised meanwhile stay pending: the caller's release re-checks.
+ */
+static void idle_retick(void)
+{
+	ulk_irq_enabled = ARCH_IRQ_DISABLED;
+	tick_nohz_idle_stop_tick();
+	ulk_irq_enabled = ARCH_IRQ_ENABLED;
+}
+
 static void leave_body(void *data)
 {
 	struct ulk_hthread *self = data;
@@ -234,6 +254,8 @@ static void leave_body(void *data)
 		local_irq_enable();
 		if (must_reschedule())
 			schedule_as_borrower();
+		if (is_idle_task(current))
+			idle_retick();
 		ulk_cpu_holder = NULL;
 		ulk_host->sem_up(ulk_cpu_sem);
 		if (!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST) ||
