@@ -12,28 +12,9 @@ set -uo pipefail
 B=${BUILD_DIR:?run through tests/run.sh}
 T=$B/bench/tcpperf
 BYTES=${IMPAIR_TEST_BYTES:-268435456}
-fail=0
-pass() { echo "PASS $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-
-if [ "$(id -u)" -ne 0 ]; then echo "skip: needs root (TAP and network namespaces)"; exit 77; fi
-if [ ! -c /dev/net/tun ]; then echo "skip: no /dev/net/tun"; exit 77; fi
-
-ns=ulki$$
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev ulki0 mode tap
-ip -n "$ns" addr add 10.83.0.1/24 dev ulki0
-ip -n "$ns" link set ulki0 up
+# shellcheck source=tests/net/tap_ns.sh
+. "${SRC_DIR:-.}/tests/net/tap_ns.sh"
+tap_ns_setup ulki ulki0 10.83.0.1/24
 
 ip netns exec "$ns" timeout 400 "$T" --ulk-tap ulki0 --ip 10.83.0.2/24 \
 	--impair 0.05,0.02,0.05,0.001 server 5501 2 >"$tmp/srv" 2>&1 &

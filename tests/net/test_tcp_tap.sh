@@ -12,30 +12,10 @@ set -uo pipefail
 B=${BUILD_DIR:?run through tests/run.sh}
 T=$B/bench/tcpperf
 BYTES=${TAP_TEST_BYTES:-268435456}
-fail=0
-pass() { echo "PASS $*"; }
-bad() { echo "FAIL $*"; fail=1; }
-
-if [ "$(id -u)" -ne 0 ]; then echo "skip: needs root (TAP and network namespaces)"; exit 77; fi
-if [ ! -c /dev/net/tun ]; then echo "skip: no /dev/net/tun"; exit 77; fi
+# shellcheck source=tests/net/tap_ns.sh
+. "${SRC_DIR:-.}/tests/net/tap_ns.sh"
 [ -x "$T" ] || { echo "FAIL $T not built"; exit 1; }
-
-ns=ulkt$$
-tmp=$(mktemp -d)
-srv=
-cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev ulkt0 mode tap
-ip -n "$ns" addr add 10.80.0.1/24 dev ulkt0
-ip -n "$ns" addr add fd80::1/64 dev ulkt0 nodad
-ip -n "$ns" link set ulkt0 up
+tap_ns_setup ulkt ulkt0 10.80.0.1/24 fd80::1/64
 
 # start_server NAME COUNT [tcpperf options]: ulk server in the namespace.
 start_server() {
