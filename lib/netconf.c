@@ -173,8 +173,6 @@ int ulk_if_name(int ifindex, char *name, size_t len)
 	ulk_nlreq_errmsg_clear();
 	if (!name || !len)
 		return -EINVAL;
-	if (ifindex <= 0)
-		return -ENODEV;
 	ret = link_get(ifindex, NULL, &li);
 	if (ret)
 		return ret;
@@ -204,8 +202,6 @@ int ulk_if_get_flags(int ifindex)
 	int ret;
 
 	ulk_nlreq_errmsg_clear();
-	if (ifindex <= 0)
-		return -ENODEV;
 	ret = link_get(ifindex, NULL, &li);
 	if (ret)
 		return ret;
@@ -232,8 +228,6 @@ int ulk_if_get_mtu(int ifindex)
 	int ret;
 
 	ulk_nlreq_errmsg_clear();
-	if (ifindex <= 0)
-		return -ENODEV;
 	ret = link_get(ifindex, NULL, &li);
 	if (ret)
 		return ret;
@@ -264,8 +258,6 @@ int ulk_if_get_mac(int ifindex, unsigned char mac[6])
 	ulk_nlreq_errmsg_clear();
 	if (!mac)
 		return -EINVAL;
-	if (ifindex <= 0)
-		return -ENODEV;
 	ret = link_get(ifindex, NULL, &li);
 	if (ret)
 		return ret;
@@ -507,8 +499,6 @@ int ulk_if_get_addrs(int ifindex, int family, struct ulk_if_addr *addrs,
 		return -EAFNOSUPPORT;
 	if (max < 0 || (max > 0 && !addrs))
 		return -EINVAL;
-	if (ifindex <= 0)
-		return -ENODEV;
 	/* A dump of a missing interface is just empty: say -ENODEV instead. */
 	ret = link_get(ifindex, NULL, &li);
 	if (ret)
