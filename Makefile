@@ -118,7 +118,31 @@ $(LIBDIR)/libulk.so: $(OBJDIR)/kernel.o $(LIB_OBJS) lib/libulk.map
 		-Wl,--version-script=lib/libulk.map -Wl,-z,text -Wl,-z,defs \
 		-Wl,-soname,libulk.so -lpthread
 
-lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so
+lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run
+
+# --- ulk-run and the preload shim (tools/) --------------------------------
+
+RUN_SRCS     := tools/run/options.c
+RUN_HDRS     := $(wildcard tools/run/*.h)
+PRELOAD_SRCS := $(wildcard tools/preload/*.c)
+PRELOAD_HDRS := $(wildcard tools/preload/*.h)
+
+$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) $(RUN_HDRS) $(INC)/ulk/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) -o $@ -ljson-c
+
+# The wrappers and the export list come from one table (tools/preload/calls.list).
+$(GEN)/preload_calls.c $(GEN)/preload.map: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
+	@echo "  GEN     $(GEN)/preload_calls.c"
+	@python3 scripts/gen_preload.py tools/preload/calls.list $(GEN)/preload_calls.c $(GEN)/preload.map
+
+$(LIBDIR)/libulk-preload.so: $(PRELOAD_SRCS) $(PRELOAD_HDRS) $(RUN_SRCS) $(RUN_HDRS) $(GEN)/preload_calls.c $(GEN)/preload.map $(OBJDIR)/kernel.o $(LIB_OBJS)
+	@mkdir -p $(LIBDIR)
+	@echo "  LD      $@"
+	@$(CC) $(HOST_CFLAGS) -Itools/run -Itools/preload -shared -o $@ \
+		$(PRELOAD_SRCS) $(RUN_SRCS) $(GEN)/preload_calls.c $(OBJDIR)/kernel.o $(LIB_OBJS) \
+		-Wl,--version-script=$(GEN)/preload.map -Wl,-z,text -Wl,-z,defs -ldl -lpthread
 
 # --- tests, demo, benchmarks ----------------------------------------------
 
@@ -131,6 +155,10 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 $(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c -o $@ -lpthread
+
+$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) $(INC)/ulk/.stamp
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) -o $@
 
 $(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
@@ -148,7 +176,13 @@ $(B)/demo $(B)/net_demo: $(B)/%: demo/%.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ $(LIBDIR)/libulk.a -lpthread
 
-test: deps lib $(TEST_BINS) $(B)/bench/tcpperf
+# Programs that tests run under ulk-run: plain programs, no libulk.
+RUN_HELPERS := $(patsubst tests/run/%.c,$(B)/tests/run/%,$(wildcard tests/run/*.c))
+$(B)/tests/run/%: tests/run/%.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
+
+test: deps lib $(TEST_BINS) $(RUN_HELPERS) $(B)/bench/tcpperf
 	@bash tests/run.sh $(B)
 
 demo: deps $(B)/demo $(B)/net_demo
@@ -159,7 +193,7 @@ bench: deps $(BENCH_BINS) $(B)/bench/tcpperf
 	@for s in bench/bench_*.sh; do bash $$s $(B) || exit 1; done
 
 clean:
-	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/tests $(B)/bench $(B)/demo
+	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/bin $(B)/tests $(B)/bench $(B)/demo
 
 distclean:
 	rm -rf $(B)

@@ -34,6 +34,10 @@ PACKAGES=(
 	iputils-ping		# tests/net: ping ulk from the host
 	util-linux		# unshare, nsenter
 	coreutils		# timeout(1) in tests/run.sh
+	libjson-c-dev		# ulk-run --config
+	iperf3			# tests/run, bench: unmodified programs under ulk-run
+	sockperf
+	nginx-light
 )
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
