@@ -140,7 +140,7 @@ $(GEN)/preload_calls.c $(GEN)/preload.map: tools/preload/calls.list scripts/gen_
 $(LIBDIR)/libulk-preload.so: $(PRELOAD_SRCS) $(PRELOAD_HDRS) $(RUN_SRCS) $(RUN_HDRS) $(GEN)/preload_calls.c $(GEN)/preload.map $(OBJDIR)/kernel.o $(LIB_OBJS)
 	@mkdir -p $(LIBDIR)
 	@echo "  LD      $@"
-	@$(CC) $(HOST_CFLAGS) -Itools/run -Itools/preload -shared -o $@ \
+	@$(CC) $(HOST_CFLAGS) -U_FORTIFY_SOURCE -Itools/run -Itools/preload -shared -o $@ \
 		$(PRELOAD_SRCS) $(RUN_SRCS) $(GEN)/preload_calls.c $(OBJDIR)/kernel.o $(LIB_OBJS) \
 		-Wl,--version-script=$(GEN)/preload.map -Wl,-z,text -Wl,-z,defs -ldl -lpthread
 

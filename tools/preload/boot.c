@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The preload shim's life cycle: boot ulk with ulk-run's settings, and at
+ * exit let TCP deliver what the program sent before halting it.
+ *
+ * When: the program ulk-run executes (same pid as ulk-run, ULK_RUN_PID)
+ * boots in a constructor, before main(), so that any setting the kernel
+ * refuses stops it before it starts. Processes it executes in turn inherit
+ * LD_PRELOAD and boot their own ulk only when they first make a socket: a
+ * shell that runs a network program must not hold the devices itself.
+ * Each process has its own kernel; nothing is shared between them.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ulk/ulk.h>
+#include <ulk/net.h>
+#include <ulk/netdev.h>
+#include <ulk/linux/if_addr.h>
+#include <ulk/linux/resource.h>
+#include <ulk/linux/fcntl.h>
+
+#include "options.h"
+#include "shim.h"
+
+#define FLUSH_WAIT_MS	5000
+
+int shim_forked;
+int shim_verbose;
+
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+static int boot_err;		/* 0 up, or why not */
+static int booted;
+
+/**
+ * shim_next() - the next definition of a symbol after this shim's (libc's).
+ * @name: the symbol.
+ *
+ * Return: its address; aborts if there is none, which would mean a wrapper
+ * of a function libc does not have.
+ */
+void *shim_next(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (!p) {
+		fprintf(stderr, "ulk-run: no libc symbol %s\n", name);
+		abort();
+	}
+	return p;
+}
+
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* Straight to the host: never through the shim's own write(). */
+	syscall(SYS_write, 2, buf, n);
+}
+
+static int add_device(const struct ulk_run_dev *d)
+{
+	struct ulk_netdev_opts o = {
+		.mac = d->has_mac ? d->mac : NULL,
+		.mtu = d->mtu,
+		.offloads = d->offloads,
+	};
+	int dev;
+
+	if (d->kind == ULK_RUN_DEV_TAP)
+		dev = ulk_netdev_add_tap(d->name, &o);
+	else
+		dev = ulk_netdev_add_pipe_path(d->name, d->pipe_role, &o);
+	if (dev < 0)
+		say("ulk-run: --net %s:%s: %s", d->kind == ULK_RUN_DEV_TAP ?
+		    "tap" : "pipe", d->name, *ulk_netdev_last_error() ?
+		    ulk_netdev_last_error() : ulk_strerror(dev));
+	return dev;
+}
+
+static int add_address(int ifindex, const char *cidr, int family)
+{
+	unsigned char addr[16];
+	char host[64];
+	char *slash;
+	int err;
+
+	snprintf(host, sizeof(host), "%s", cidr);
+	slash = strchr(host, '/');
+	err = -EINVAL;
+	if (slash) {
+		*slash = 0;
+		if (inet_pton(family, host, addr) == 1)
+			err = ulk_if_add_addr_flags(ifindex, family, addr,
+						    atoi(slash + 1),
+						    ULK_IFA_F_NODAD);
+	}
+	if (err)
+		say("ulk-run: --ip%s %s: %s", family == AF_INET6 ? "6" : "",
+		    cidr, *ulk_if_errmsg() ? ulk_if_errmsg() : ulk_strerror(err));
+	return err;
+}
+
+static int configure(const struct ulk_run_config *cfg)
+{
+	struct ulk_rlimit files = { 1 << 20, 1 << 20 };
+	int i, j, idx, err;
+
+	err = ulk_if_set_up(ulk_if_index("lo"), 1);
+	if (err)
+		return err;
+	for (i = 0; i < cfg->n_devs; i++) {
+		const struct ulk_run_dev *d = &cfg->devs[i];
+
+		idx = ulk_netdev_ifindex(i);
+		if (idx < 0)
+			return idx;
+		err = ulk_if_set_up(idx, 1);
+		for (j = 0; !err && j < d->n_ip; j++)
+			err = add_address(idx, d->ip[j], AF_INET);
+		for (j = 0; !err && j < d->n_ip6; j++)
+			err = add_address(idx, d->ip6[j], AF_INET6);
+		if (err)
+			return err;
+	}
+	if (*cfg->gw && (err = ulk_route_add_str("default", cfg->gw, 0))) {
+		say("ulk-run: --gw %s: %s", cfg->gw, ulk_strerror(err));
+		return err;
+	}
+	if (*cfg->gw6 && (err = ulk_route_add_str("default", cfg->gw6, 0))) {
+		say("ulk-run: --gw6 %s: %s", cfg->gw6, ulk_strerror(err));
+		return err;
+	}
+	for (i = 0; i < cfg->n_sysctls; i++) {
+		err = ulk_sysctl_set(cfg->sysctls[i].name,
+				     cfg->sysctls[i].value);
+		if (err) {
+			say("ulk-run: --sysctl %s=%s: %s", cfg->sysctls[i].name,
+			    cfg->sysctls[i].value, ulk_strerror(err));
+			return err;
+		}
+	}
+	/* The program's limit is the host's; ulk's own must not be lower. */
+	ulk_sys_prlimit64(0, ULK_RLIMIT_NOFILE, (void *)&files, NULL);
+	return 0;
+}
+
+static void boot(void)
+{
+	static struct ulk_run_config cfg;
+	struct ulk_start_opts so = { 0 };
+	const char *env = getenv(ULK_RUN_OPTS_ENV);
+	char err[512];
+	int i;
+
+	boot_err = ulk_run_parse_env(&cfg, env ? env : "", err, sizeof(err));
+	if (boot_err) {
+		say("ulk-run: %s", err);
+		return;
+	}
+	shim_verbose = cfg.verbose;
+	for (i = 0; i < cfg.n_devs; i++) {
+		boot_err = add_device(&cfg.devs[i]);
+		if (boot_err < 0)
+			return;
+	}
+	so.mem_size = cfg.mem;
+	so.verbose = cfg.verbose;
+	boot_err = ulk_start(&so);
+	if (boot_err) {
+		say("ulk-run: cannot boot ulk: %s", ulk_strerror(boot_err));
+		return;
+	}
+	booted = 1;
+	boot_err = configure(&cfg);
+	if (!boot_err)
+		boot_err = shim_fdtable_init();
+	if (boot_err) {
+		say("ulk-run: cannot set ulk up: %s", ulk_strerror(boot_err));
+		return;
+	}
+	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
+		       shim_fdtable_fork_child);
+	if (shim_verbose)
+		say("ulk-run: ulk is up in pid %d", (int)getpid());
+}
+
+/**
+ * shim_unavailable() - make sure ulk is up before a new ulk socket.
+ *
+ * Return: 0 if ulk can serve; 1 with errno set if not: EOPNOTSUPP in a
+ * forked child (it has no ulk), ENETDOWN if ulk could not boot (the reason
+ * was printed on stderr).
+ */
+int shim_unavailable(void)
+{
+	if (shim_forked) {
+		errno = EOPNOTSUPP;
+		return 1;
+	}
+	pthread_once(&boot_once, boot);
+	if (boot_err) {
+		errno = ENETDOWN;
+		return 1;
+	}
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Whether some TCP socket still has data or a FIN the peer has not
+ * acknowledged: states FIN_WAIT1, CLOSING, LAST_ACK, or a send queue.
+ */
+static int tcp_unacked(const char *path)
+{
+	static char buf[1 << 16];
+	long fd, n, len = 0;
+	char *line, *save;
+	int busy = 0;
+
+	fd = ulk_sys_openat(ULK_AT_FDCWD, path, ULK_O_RDONLY, 0);
+	if (fd < 0)
+		return 0;
+	while (len < (long)sizeof(buf) - 1 &&
+	       (n = ulk_sys_read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	ulk_sys_close(fd);
+	buf[len] = 0;
+	line = strtok_r(buf, "\n", &save);	/* the header */
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		unsigned int st;
+		unsigned long txq;
+
+		if (sscanf(line, "%*s %*s %*s %x %lx", &st, &txq) != 2)
+			continue;
+		if (st == 0x04 || st == 0x0b || st == 0x09 ||
+		    ((st == 0x01 || st == 0x08) && txq))
+			busy = 1;
+	}
+	return busy;
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	const char *pid = getenv("ULK_RUN_PID");
+
+	if (pid && atol(pid) == (long)getpid()) {
+		pthread_once(&boot_once, boot);
+		if (boot_err)
+			_exit(2);
+	}
+}
+
+__attribute__((destructor)) static void shim_exit(void)
+{
+	long deadline;
+
+	if (!booted || boot_err || shim_forked)
+		return;
+	shim_close_all();
+	deadline = now_ms() + FLUSH_WAIT_MS;
+	while ((tcp_unacked("/proc/net/tcp") || tcp_unacked("/proc/net/tcp6"))
+	       && now_ms() < deadline) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	ulk_halt();
+}

@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The preload shim's descriptor table: how a ulk socket becomes a genuine
+ * host descriptor.
+ *
+ * Theory of operation
+ * -------------------
+ * A program under ulk-run sees each of its ulk sockets as an ordinary host
+ * descriptor, allocated by the host kernel like any other (lowest free
+ * number, no reserved range). That descriptor is one end ("A") of a host
+ * AF_UNIX datagram socketpair, the socket's *shadow*; ulk's own descriptor
+ * for the socket lives in ulk's kernel and never shows. Every call that
+ * does I/O on the socket is intercepted (calls.list, fdcalls.c) and made in
+ * ulk instead; what the host kernel does with A is only to *wait* on it:
+ * poll, select and epoll (level- or edge-triggered, mixed with any other
+ * host descriptors, in any thread) are the host's own, unwrapped.
+ *
+ * For that the shadow's readiness is kept equal to the ulk socket's:
+ *
+ *	ulk socket		shadow A made so by
+ *	readable		one byte sent from B into A's queue
+ *	not readable		A's queue drained
+ *	writable		B's queue drained
+ *	not writable		a 1200-byte datagram "parked" from A in B's
+ *				queue: A's send buffer is at its minimum (4.5
+ *				KiB), and a unix datagram socket is writable
+ *				only while a quarter of it is free
+ *	error, hang-up		readable and writable: the next call on the
+ *				socket (served by ulk) returns what happened
+ *
+ * Both directions of change are covered:
+ *  - *to ready* happens inside ulk (a packet arrives, an ACK frees send
+ *    space). Each ulk socket is registered, edge-triggered, with an epoll
+ *    instance inside ulk that one watcher thread waits on; for each event
+ *    the watcher re-reads the socket's state and applies it. An event on a
+ *    socket already readable sends one more byte, so that edge-triggered
+ *    waiters on A get an edge per arrival, as on Linux.
+ *  - *to not ready* happens only through the program's own calls (it reads
+ *    the data, fills the send buffer), so after every call served on a
+ *    socket the calling thread re-reads the state and applies it.
+ * State is read (ppoll with a zero timeout inside ulk) and applied under
+ * the slot's lock, so the last writer always applied the latest state.
+ *
+ * The slot ("open file description") is shared by every descriptor that
+ * dup() and friends make of it, and counts them plus the calls in flight;
+ * the last reference closes ulk's descriptor, as the kernel's file
+ * reference counting does. A slot owns two internal host descriptors of its
+ * own (a private duplicate of A for draining and parking, and B), placed
+ * high (from RLIMIT_NOFILE's soft limit / 2) so that the program's numbers
+ * stay where it expects them; the program cannot close them (EBADF, as for
+ * a descriptor it never had), and dup2() onto one moves it out of the way.
+ *
+ * A is always close-on-exec on the host: a ulk socket cannot outlive its
+ * kernel, which exec() destroys; the flag the program sets is kept in the
+ * table and reported by fcntl(F_GETFD). After fork() the child keeps the
+ * descriptors (closing them is fine) but has no ulk: its calls on them, and
+ * its attempts to make new ulk sockets, fail with EOPNOTSUPP (shim_forked).
+ *
+ * Slots are freed by the watcher thread only (the "graveyard"), after the
+ * epoll batch in which a just-closed socket may still appear: ulk removes
+ * a closed socket from its epoll instance, so no later batch names it.
+ *
+ * Table entries are read without a lock on the fast path (descriptors that
+ * are not ulk sockets, which is every call of libc's own I/O threads too),
+ * and taken with the table lock otherwise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <ulk/ulk.h>
+#include <ulk/linux/eventpoll.h>
+#include <ulk/linux/poll.h>
+#include <ulk/linux/time_types.h>
+
+#include "shim.h"
+
+#define ENTRY_CLOEXEC	1UL	/* the program's FD_CLOEXEC view */
+#define ENTRY_INTERNAL	2UL	/* one of a slot's own descriptors */
+#define ENTRY_FLAGS	3UL
+#define PARK_SIZE	1200
+#define WATCH_BATCH	64
+#define MAX_TABLE	(1 << 20)
+
+/**
+ * struct shim_slot - one ulk socket as the program sees it.
+ * @ufd: ulk's descriptor.
+ * @a: private duplicate of the shadow's program end (drain A, park).
+ * @b: the shadow's other end (signal readable, unpark).
+ * @refs: descriptors naming the slot plus calls in flight (table_lock).
+ * @lock: orders state reads and shadow updates.
+ * @in: the shadow is readable.
+ * @out: the shadow is writable.
+ * @dead: closed; waiting in the graveyard for the watcher to free it.
+ * @next: graveyard link.
+ */
+struct shim_slot {
+	int ufd;
+	int a;
+	int b;
+	int refs;
+	pthread_mutex_t lock;
+	int in;
+	int out;
+	int dead;
+	struct shim_slot *next;
+};
+
+static uintptr_t *table;
+static int table_size;
+static int internal_base;
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shim_slot *graveyard;
+static int watch_epfd = -1;
+static pthread_t watcher;
+
+static inline struct shim_slot *entry_slot(uintptr_t e)
+{
+	return (struct shim_slot *)(e & ~ENTRY_FLAGS);
+}
+
+/* Host calls on internal descriptors go straight to the kernel: never
+ * through this shim's own wrappers. */
+static long host_close(int fd)
+{
+	return syscall(SYS_close, fd);
+}
+
+static long host_dupfd_high(int fd)
+{
+	long r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, internal_base);
+
+	return r < 0 ? syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0) : r;
+}
+
+/* --- shadow readiness ----------------------------------------------------- */
+
+static void shadow_set_in(struct shim_slot *s)
+{
+	char c = 0;
+
+	syscall(SYS_sendto, s->b, &c, 1, MSG_DONTWAIT, NULL, 0);
+	s->in = 1;
+}
+
+static void shadow_clear_in(struct shim_slot *s)
+{
+	char buf[16];
+
+	while (syscall(SYS_recvfrom, s->a, buf, sizeof(buf), MSG_DONTWAIT,
+		       NULL, NULL) >= 0)
+		;
+	s->in = 0;
+}
+
+static void shadow_set_out(struct shim_slot *s)
+{
+	static char buf[PARK_SIZE];
+
+	while (syscall(SYS_recvfrom, s->b, buf, sizeof(buf), MSG_DONTWAIT,
+		       NULL, NULL) >= 0)
+		;
+	s->out = 1;
+}
+
+static void shadow_clear_out(struct shim_slot *s)
+{
+	static const char park[PARK_SIZE];
+
+	syscall(SYS_sendto, s->a, park, sizeof(park), MSG_DONTWAIT, NULL, 0);
+	s->out = 0;
+}
+
+/*
+ * Make the shadow's readiness the ulk socket's. @edge: called for an event
+ * from ulk, so a socket that stays readable still gives its waiters an
+ * edge.
+ */
+static void slot_sync(struct shim_slot *s, int edge)
+{
+	struct ulk_pollfd p = {
+		.fd = s->ufd,
+		.events = ULK_POLLIN | ULK_POLLOUT | ULK_POLLPRI | ULK_POLLRDHUP,
+	};
+	struct __ulk_kernel_timespec zero = { 0, 0 };
+	int in, out;
+	long n;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->dead) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	n = ulk_sys_ppoll(&p, 1, &zero, NULL, 0);
+	if (n < 0)
+		p.revents = 0;
+	in = !!(p.revents & (ULK_POLLIN | ULK_POLLPRI | ULK_POLLRDHUP |
+			     ULK_POLLHUP | ULK_POLLERR));
+	out = !!(p.revents & (ULK_POLLOUT | ULK_POLLHUP | ULK_POLLERR));
+	if (out != s->out) {
+		if (out)
+			shadow_set_out(s);
+		else
+			shadow_clear_out(s);
+	}
+	if (in && (!s->in || edge))
+		shadow_set_in(s);
+	else if (!in && s->in)
+		shadow_clear_in(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* --- slots ------------------------------------------------------------------ */
+
+static void slot_release(struct shim_slot *s)
+{
+	/* A forked child has no ulk, and its copy of the lock may be held. */
+	if (!shim_forked) {
+		pthread_mutex_lock(&s->lock);
+		s->dead = 1;
+		pthread_mutex_unlock(&s->lock);
+		ulk_sys_close(s->ufd);
+	}
+	pthread_mutex_lock(&table_lock);
+	if (s->a >= 0 && s->a < table_size)
+		table[s->a] = 0;
+	if (s->b >= 0 && s->b < table_size)
+		table[s->b] = 0;
+	host_close(s->a);
+	host_close(s->b);
+	if (watch_epfd >= 0 && !shim_forked) {
+		s->next = graveyard;
+		graveyard = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&table_lock);
+	free(s);
+}
+
+/* Drop a reference; the last one closes the socket. */
+static void slot_put(struct shim_slot *s)
+{
+	int last;
+
+	pthread_mutex_lock(&table_lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&table_lock);
+	if (last)
+		slot_release(s);
+}
+
+/**
+ * shim_get() - look up the ulk socket behind a host descriptor.
+ * @fd: the program's descriptor.
+ * @ref: receives a reference to the socket when there is one.
+ *
+ * Return: 0 if @fd is not a ulk socket (the caller does the host call);
+ * 1 with @ref held (release it with shim_finish()); -1 with errno set to
+ * EOPNOTSUPP in a forked child, which has no ulk.
+ */
+int shim_get(int fd, struct shim_ref *ref)
+{
+	struct shim_slot *s;
+	uintptr_t e;
+
+	if ((unsigned int)fd >= (unsigned int)table_size)
+		return 0;
+	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
+	if (!e || (e & ENTRY_INTERNAL))
+		return 0;
+	pthread_mutex_lock(&table_lock);
+	e = table[fd];
+	s = (e & ENTRY_INTERNAL) ? NULL : entry_slot(e);
+	if (s)
+		s->refs++;
+	pthread_mutex_unlock(&table_lock);
+	if (!s)
+		return 0;
+	if (shim_forked) {
+		slot_put(s);
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	ref->slot = s;
+	ref->ufd = s->ufd;
+	return 1;
+}
+
+/**
+ * shim_errno() - turn a ulk return value into libc's convention.
+ * @ret: a result or a negative errno.
+ *
+ * Return: @ret, or -1 with errno set.
+ */
+long shim_errno(long ret)
+{
+	if (ret < 0 && ret >= -4095) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+/**
+ * shim_finish() - end a call served by ulk: bring the shadow up to date,
+ * drop the reference, convert the result.
+ * @ref: from shim_get().
+ * @ret: what ulk returned.
+ *
+ * Return: @ret, or -1 with errno set.
+ */
+long shim_finish(struct shim_ref *ref, long ret)
+{
+	int err = errno;
+
+	slot_sync(ref->slot, 0);
+	slot_put(ref->slot);
+	errno = err;
+	return shim_errno(ret);
+}
+
+/**
+ * shim_fd_install() - give a new ulk socket its host descriptor.
+ * @ufd: ulk's descriptor; on failure it is closed.
+ * @cloexec: the program asked for close-on-exec.
+ *
+ * Return: the program's new descriptor, or -1 with errno set.
+ */
+int shim_fd_install(int ufd, int cloexec)
+{
+	struct ulk_epoll_event ev;
+	struct shim_slot *s;
+	int sv[2], one = 1, err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		ulk_sys_close(ufd);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0, sv)) {
+		err = errno;
+		goto fail;
+	}
+	/* The minimum send buffer: one parked datagram makes A unwritable. */
+	syscall(SYS_setsockopt, sv[0], SOL_SOCKET, SO_SNDBUF, &one,
+		sizeof(one));
+	s->a = host_dupfd_high(sv[0]);
+	s->b = host_dupfd_high(sv[1]);
+	host_close(sv[1]);
+	if (s->a < 0 || s->b < 0 || sv[0] >= table_size ||
+	    s->a >= table_size || s->b >= table_size) {
+		err = EMFILE;
+		host_close(sv[0]);
+		if (s->a >= 0)
+			host_close(s->a);
+		if (s->b >= 0)
+			host_close(s->b);
+		goto fail;
+	}
+	s->ufd = ufd;
+	s->refs = 1;
+	s->out = 1;
+	pthread_mutex_init(&s->lock, NULL);
+
+	pthread_mutex_lock(&table_lock);
+	table[s->a] = (uintptr_t)s | ENTRY_INTERNAL;
+	table[s->b] = (uintptr_t)s | ENTRY_INTERNAL;
+	__atomic_store_n(&table[sv[0]], (uintptr_t)s |
+			 (cloexec ? ENTRY_CLOEXEC : 0), __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&table_lock);
+
+	slot_sync(s, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = ULK_EPOLLIN | ULK_EPOLLOUT | ULK_EPOLLRDHUP | ULK_EPOLLPRI |
+		    ULK_EPOLLET;
+	ev.data = (unsigned long)s;
+	ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, ufd, &ev);
+	return sv[0];
+fail:
+	ulk_sys_close(ufd);
+	free(s);
+	errno = err;
+	return -1;
+}
+
+/* Remove @fd's entry; return the slot it named, if a program descriptor. */
+static struct shim_slot *entry_remove_locked(int fd)
+{
+	uintptr_t e;
+
+	if ((unsigned int)fd >= (unsigned int)table_size)
+		return NULL;
+	e = table[fd];
+	if (!e || (e & ENTRY_INTERNAL))
+		return NULL;
+	__atomic_store_n(&table[fd], 0, __ATOMIC_RELEASE);
+	return entry_slot(e);
+}
+
+/* Move an internal descriptor away from @fd so the program can have it. */
+static int internal_move_locked(int fd)
+{
+	struct shim_slot *s;
+	long nfd;
+
+	if ((unsigned int)fd >= (unsigned int)table_size ||
+	    !(table[fd] & ENTRY_INTERNAL))
+		return 0;
+	s = entry_slot(table[fd]);
+	nfd = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (nfd < 0 || nfd >= table_size) {
+		if (nfd >= 0)
+			host_close(nfd);
+		return -EMFILE;
+	}
+	if (s->a == fd)
+		s->a = nfd;
+	else
+		s->b = nfd;
+	table[nfd] = table[fd];
+	table[fd] = 0;
+	host_close(fd);
+	return 0;
+}
+
+/**
+ * shim_fd_is_internal() - whether @fd is one of the shim's own descriptors.
+ * @fd: a descriptor number.
+ *
+ * Return: 1 if it is (the program must not see it), else 0.
+ */
+int shim_fd_is_internal(int fd)
+{
+	return (unsigned int)fd < (unsigned int)table_size &&
+	       (__atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) & ENTRY_INTERNAL);
+}
+
+/**
+ * shim_fd_close() - close a program descriptor that names a ulk socket.
+ * @fd: the descriptor.
+ *
+ * Return: 1 if @fd was a ulk socket and is now closed; 0 if it is not one
+ * (the caller closes it on the host); -1 with errno EBADF for an internal
+ * descriptor.
+ */
+int shim_fd_close(int fd)
+{
+	struct shim_slot *s;
+
+	if (shim_fd_is_internal(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	pthread_mutex_lock(&table_lock);
+	s = entry_remove_locked(fd);
+	pthread_mutex_unlock(&table_lock);
+	if (!s)
+		return 0;
+	/* The number is free for reuse only now that the entry is gone. */
+	host_close(fd);
+	slot_put(s);
+	return 1;
+}
+
+/**
+ * shim_fd_dup() - dup(), dup2(), dup3() and F_DUPFD for any descriptor.
+ * @oldfd: the descriptor to copy.
+ * @newfd: the number wanted (dup2/dup3), or -1 for the lowest free number
+ *	not below @minfd.
+ * @minfd: for @newfd == -1.
+ * @cloexec: the copy's close-on-exec flag.
+ *
+ * The host does the copying, so numbers and errors are the host's; the
+ * table follows: a copy of a ulk socket names the same slot, and a ulk
+ * socket that was at @newfd loses a reference.
+ * Return: the new descriptor, or -1 with errno set.
+ */
+int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
+{
+	struct shim_slot *s = NULL, *old = NULL;
+	uintptr_t e = 0;
+	long r;
+
+	if (shim_fd_is_internal(oldfd)) {
+		errno = EBADF;
+		return -1;
+	}
+	pthread_mutex_lock(&table_lock);
+	if ((unsigned int)oldfd < (unsigned int)table_size)
+		e = table[oldfd];
+	s = e ? entry_slot(e) : NULL;
+	if (newfd < 0) {
+		r = syscall(SYS_fcntl, oldfd, s || cloexec ? F_DUPFD_CLOEXEC :
+			    F_DUPFD, minfd);
+	} else {
+		r = internal_move_locked(newfd);
+		if (r == 0)
+			r = syscall(SYS_dup3, oldfd, newfd,
+				    s || cloexec ? O_CLOEXEC : 0);
+		else
+			errno = -r, r = -1;
+		if (r >= 0)
+			old = entry_remove_locked(newfd);
+	}
+	if (r >= 0 && s) {
+		if (r >= table_size) {
+			host_close((int)r);
+			r = -1;
+			errno = EMFILE;
+		} else {
+			s->refs++;
+			__atomic_store_n(&table[r], (uintptr_t)s |
+					 (cloexec ? ENTRY_CLOEXEC : 0),
+					 __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (old)
+		slot_put(old);
+	return (int)r;
+}
+
+/**
+ * shim_fd_get_cloexec() - the program's close-on-exec flag of a ulk socket.
+ * @fd: the descriptor.
+ *
+ * Return: 0 or 1; -1 if @fd is not a ulk socket.
+ */
+int shim_fd_get_cloexec(int fd)
+{
+	uintptr_t e;
+
+	if ((unsigned int)fd >= (unsigned int)table_size)
+		return -1;
+	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
+	if (!e || (e & ENTRY_INTERNAL))
+		return -1;
+	return !!(e & ENTRY_CLOEXEC);
+}
+
+/**
+ * shim_fd_set_cloexec() - set the program's close-on-exec flag.
+ * @fd: the descriptor.
+ * @cloexec: the new flag.
+ *
+ * Return: 0; -1 if @fd is not a ulk socket.
+ */
+int shim_fd_set_cloexec(int fd, int cloexec)
+{
+	int ret = -1;
+	uintptr_t e;
+
+	pthread_mutex_lock(&table_lock);
+	if ((unsigned int)fd < (unsigned int)table_size) {
+		e = table[fd];
+		if (e && !(e & ENTRY_INTERNAL)) {
+			table[fd] = (e & ~ENTRY_CLOEXEC) |
+				    (cloexec ? ENTRY_CLOEXEC : 0);
+			ret = 0;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	return ret;
+}
+
+/**
+ * shim_close_range() - close_range() that spares the shim's descriptors.
+ * @first: first descriptor.
+ * @last: last descriptor (inclusive).
+ * @flags: close_range() flags.
+ *
+ * Return: 0, or -1 with errno set.
+ */
+int shim_close_range(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int fd, from = first;
+	long r;
+
+	if (first > last) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (fd = first; fd < (unsigned int)table_size && fd <= last; fd++) {
+		if (!table[fd])
+			continue;
+		if (shim_fd_is_internal((int)fd)) {
+			if (fd > from) {
+				r = syscall(SYS_close_range, from, fd - 1,
+					    flags);
+				if (r)
+					return -1;
+			}
+			from = fd + 1;
+		} else if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+			shim_fd_close((int)fd);
+		} else {
+			shim_fd_set_cloexec((int)fd, 1);
+		}
+	}
+	if (from > last)
+		return 0;
+	return syscall(SYS_close_range, from, last, flags) ? -1 : 0;
+}
+
+/**
+ * shim_close_all() - close every ulk socket of the program (at exit).
+ */
+void shim_close_all(void)
+{
+	int fd;
+
+	for (fd = 0; fd < table_size; fd++)
+		if (table[fd] && !(table[fd] & ENTRY_INTERNAL))
+			shim_fd_close(fd);
+}
+
+/* --- the watcher ------------------------------------------------------------- */
+
+static void *watch_main(void *arg)
+{
+	struct ulk_epoll_event evs[WATCH_BATCH];
+	struct shim_slot *dead;
+	long n, i;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&table_lock);
+		dead = graveyard;
+		graveyard = NULL;
+		pthread_mutex_unlock(&table_lock);
+		while (dead) {
+			struct shim_slot *next = dead->next;
+
+			pthread_mutex_destroy(&dead->lock);
+			free(dead);
+			dead = next;
+		}
+		n = ulk_sys_epoll_pwait(watch_epfd, evs, WATCH_BATCH, -1,
+					NULL, 0);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (i = 0; i < n; i++)
+			slot_sync((struct shim_slot *)(unsigned long)evs[i].data,
+				  1);
+	}
+	return NULL;
+}
+
+/**
+ * shim_fdtable_init() - set the table up and start the watcher; ulk must be
+ * running.
+ *
+ * Return: 0 or a negative errno.
+ */
+int shim_fdtable_init(void)
+{
+	struct rlimit rl;
+	size_t size;
+	void *mem;
+	long fd;
+	int err;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	size = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MAX_TABLE ?
+	       MAX_TABLE : rl.rlim_max;
+	if (size < 64)
+		size = 64;
+	mem = mmap(NULL, size * sizeof(*table), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	table = mem;
+	table_size = (int)size;
+	internal_base = (int)(rl.rlim_cur / 2);
+	if (internal_base < 16)
+		internal_base = 16;
+
+	fd = ulk_sys_epoll_create1(ULK_EPOLL_CLOEXEC);
+	if (fd < 0)
+		return (int)fd;
+	watch_epfd = (int)fd;
+	err = pthread_create(&watcher, NULL, watch_main, NULL);
+	if (err)
+		return -err;
+	pthread_setname_np(watcher, "ulk-shim-watch");
+	return 0;
+}
+
+/**
+ * shim_fdtable_fork_prepare() - before fork(): hold the table still.
+ */
+void shim_fdtable_fork_prepare(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+/**
+ * shim_fdtable_fork_parent() - after fork(), in the parent.
+ */
+void shim_fdtable_fork_parent(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+/**
+ * shim_fdtable_fork_child() - after fork(), in the child, which has no ulk.
+ */
+void shim_fdtable_fork_child(void)
+{
+	pthread_mutex_init(&table_lock, NULL);
+	shim_forked = 1;
+	graveyard = NULL;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The preload shim's internals: the descriptor table (fdtable.c), the boot
+ * and exit of the program's ulk (boot.c), and the wrappers (generated from
+ * calls.list, and fdcalls.c), which all follow one pattern:
+ *
+ *	switch (shim_get(fd, &ref)) {
+ *	case 0:  return next(...);     not a ulk socket: libc's call
+ *	case -1: return -1;            a ulk socket we cannot serve (errno set)
+ *	}
+ *	return shim_finish(&ref, ulk_syscall(...));
+ */
+#ifndef ULK_TOOLS_PRELOAD_SHIM_H
+#define ULK_TOOLS_PRELOAD_SHIM_H
+
+struct shim_slot;
+
+/**
+ * struct shim_ref - a held reference to the ulk socket behind a descriptor.
+ * @slot: the socket's slot; the reference keeps it (and @ufd) alive.
+ * @ufd: ulk's descriptor for the socket.
+ */
+struct shim_ref {
+	struct shim_slot *slot;
+	int ufd;
+};
+
+int shim_get(int fd, struct shim_ref *ref);
+long shim_finish(struct shim_ref *ref, long ret);
+void *shim_next(const char *name);
+
+int shim_fd_install(int ufd, int cloexec);
+int shim_fd_close(int fd);
+int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec);
+int shim_fd_get_cloexec(int fd);
+int shim_fd_set_cloexec(int fd, int cloexec);
+int shim_fd_is_internal(int fd);
+int shim_close_range(unsigned int first, unsigned int last, int flags);
+void shim_close_all(void);
+int shim_fdtable_init(void);
+void shim_fdtable_fork_prepare(void);
+void shim_fdtable_fork_parent(void);
+void shim_fdtable_fork_child(void);
+
+int shim_boot_if_needed(void);
+int shim_unavailable(void);
+long shim_errno(long ret);
+
+/* Set in a child after fork(): the parent's ulk is not ours to use. */
+extern int shim_forked;
+extern int shim_verbose;
+
+#endif /* ULK_TOOLS_PRELOAD_SHIM_H */
