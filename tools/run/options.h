@@ -32,6 +32,7 @@
 #define ULK_RUN_MAX_ADDRS	8
 #define ULK_RUN_MAX_SYSCTLS	64
 #define ULK_RUN_OPTS_ENV	"ULK_RUN_OPTS"
+#define ULK_RUN_PID_ENV		"ULK_RUN_PID"	/* see tools/preload/boot.c */
 #define ULK_RUN_OPTS_SEP	'\x1f'
 
 enum ulk_run_dev_kind {
@@ -114,7 +115,8 @@ struct ulk_run_config {
  * @argc: number of strings in @argv.
  * @argv: the options (no program name); parsing stops after "--" or at the
  *	first string that is not an option.
- * @used: set to the number of strings consumed, "--" included.
+ * @used: set to the number of strings consumed, "--" included; on
+ *	failure, to the index of the option that failed.
  * @err: receives a one-line message naming the bad option on failure.
  * @errlen: size of @err.
  *
@@ -136,6 +138,17 @@ int ulk_run_parse(struct ulk_run_config *cfg, int argc, char **argv,
  */
 int ulk_run_parse_env(struct ulk_run_config *cfg, const char *opts,
 		      char *err, size_t errlen);
+
+/**
+ * ulk_run_option_takes_value() - how an option string is consumed, for
+ * walking an option list without parsing it (ulk-run expands --config in
+ * place before it parses the whole list).
+ * @arg: an option as written: "--ip", "--ip=10.0.0.2/24", "--verbose".
+ *
+ * Return: 1 if @arg is a known option whose value is the next string; 0 if
+ * it is a flag or carries its value after '='; -ENOENT if it is unknown.
+ */
+int ulk_run_option_takes_value(const char *arg);
 
 /**
  * ulk_run_check_devices() - check that each device can be reached on this
