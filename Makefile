@@ -178,6 +178,11 @@ $(B)/demo $(B)/net_demo: $(B)/%: demo/%.c $(LIBDIR)/libulk.a
 
 # Programs that tests run under ulk-run: plain programs, no libulk.
 RUN_HELPERS := $(patsubst tests/run/%.c,$(B)/tests/run/%,$(wildcard tests/run/*.c))
+RUN_HELPERS += $(B)/tests/run/libholdconn.so
+run-helpers: $(RUN_HELPERS)
+$(B)/tests/run/libholdconn.so: tests/run/preload/holdconn.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -shared $< -o $@
 $(B)/tests/run/%: tests/run/%.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
