@@ -127,15 +127,20 @@ static int configure(const struct ulk_run_config *cfg)
 	int i, j, idx, err;
 
 	err = ulk_if_set_up(ulk_if_index("lo"), 1);
-	if (err)
+	if (err) {
+		say("ulk-run: cannot bring lo up: %s", ulk_strerror(err));
 		return err;
+	}
 	for (i = 0; i < cfg->n_devs; i++) {
 		const struct ulk_run_dev *d = &cfg->devs[i];
 
 		idx = ulk_netdev_ifindex(i);
-		if (idx < 0)
-			return idx;
-		err = ulk_if_set_up(idx, 1);
+		err = idx < 0 ? idx : ulk_if_set_up(idx, 1);
+		if (err) {
+			say("ulk-run: --net %s: the kernel did not take the device: %s",
+			    d->name, ulk_strerror(err));
+			return err;
+		}
 		for (j = 0; !err && j < d->n_ip; j++)
 			err = add_address(idx, d->ip[j], AF_INET);
 		for (j = 0; !err && j < d->n_ip6; j++)
@@ -156,7 +161,9 @@ static int configure(const struct ulk_run_config *cfg)
 				     cfg->sysctls[i].value);
 		if (err) {
 			say("ulk-run: --sysctl %s=%s: %s", cfg->sysctls[i].name,
-			    cfg->sysctls[i].value, ulk_strerror(err));
+			    cfg->sysctls[i].value, err == -ENOENT ?
+			    "ulk's kernel has no such setting" :
+			    ulk_strerror(err));
 			return err;
 		}
 	}
@@ -192,11 +199,14 @@ static void boot(void)
 		return;
 	}
 	booted = 1;
+	/* configure() names what failed itself. */
 	boot_err = configure(&cfg);
-	if (!boot_err)
-		boot_err = shim_fdtable_init();
+	if (boot_err)
+		return;
+	boot_err = shim_fdtable_init();
 	if (boot_err) {
-		say("ulk-run: cannot set ulk up: %s", ulk_strerror(boot_err));
+		say("ulk-run: cannot start the descriptor watcher: %s",
+		    ulk_strerror(boot_err));
 		return;
 	}
 	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
@@ -269,7 +279,7 @@ static int tcp_unacked(const char *path)
 
 __attribute__((constructor)) static void shim_init(void)
 {
-	const char *pid = getenv("ULK_RUN_PID");
+	const char *pid = getenv(ULK_RUN_PID_ENV);
 
 	if (pid && atol(pid) == (long)getpid()) {
 		pthread_once(&boot_once, boot);
