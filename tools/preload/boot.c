@@ -33,11 +33,13 @@
 #include "options.h"
 #include "shim.h"
 
+/* How long exit waits for TCP peers that stopped taking data. */
 #define FLUSH_WAIT_MS	5000
 
 int shim_forked;
 int shim_verbose;
 
+static struct ulk_run_config cfg;
 static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
 static int boot_err;		/* 0 up, or why not */
 static int booted;
@@ -174,7 +176,6 @@ static int configure(const struct ulk_run_config *cfg)
 
 static void boot(void)
 {
-	static struct ulk_run_config cfg;
 	struct ulk_start_opts so = { 0 };
 	const char *env = getenv(ULK_RUN_OPTS_ENV);
 	char err[512];
@@ -216,6 +217,27 @@ static void boot(void)
 }
 
 /**
+ * shim_n_dns() - how many name servers --dns gave.
+ *
+ * Return: 0..ULK_RUN_MAX_DNS.
+ */
+int shim_n_dns(void)
+{
+	return cfg.n_dns;
+}
+
+/**
+ * shim_dns() - a --dns name server.
+ * @i: 0..shim_n_dns() - 1.
+ *
+ * Return: its address as text.
+ */
+const char *shim_dns(int i)
+{
+	return cfg.dns[i];
+}
+
+/**
  * shim_unavailable() - make sure ulk is up before a new ulk socket.
  *
  * Return: 0 if ulk can serve; 1 with errno set if not: EOPNOTSUPP in a
@@ -245,15 +267,16 @@ static long now_ms(void)
 }
 
 /*
- * Whether some TCP socket still has data or a FIN the peer has not
- * acknowledged: states FIN_WAIT1, CLOSING, LAST_ACK, or a send queue.
+ * How much TCP still has to deliver: the bytes in send queues, plus one
+ * per socket whose FIN is unacknowledged (FIN_WAIT1, CLOSING, LAST_ACK).
+ * 0 when all is delivered.
  */
-static int tcp_unacked(const char *path)
+static unsigned long tcp_unacked(const char *path)
 {
 	static char buf[1 << 16];
 	long fd, n, len = 0;
 	char *line, *save;
-	int busy = 0;
+	unsigned long busy = 0;
 
 	fd = ulk_sys_openat(ULK_AT_FDCWD, path, ULK_O_RDONLY, 0);
 	if (fd < 0)
@@ -270,9 +293,9 @@ static int tcp_unacked(const char *path)
 
 		if (sscanf(line, "%*s %*s %*s %x %lx", &st, &txq) != 2)
 			continue;
-		if (st == 0x04 || st == 0x0b || st == 0x09 ||
-		    ((st == 0x01 || st == 0x08) && txq))
-			busy = 1;
+		busy += txq;
+		if (st == 0x04 || st == 0x0b || st == 0x09)
+			busy++;
 	}
 	return busy;
 }
@@ -290,16 +313,22 @@ __attribute__((constructor)) static void shim_init(void)
 
 __attribute__((destructor)) static void shim_exit(void)
 {
-	long deadline;
+	unsigned long left, before = 0;
+	long deadline = 0;
 
 	if (!booted || boot_err || shim_forked)
 		return;
 	shim_close_all();
-	deadline = now_ms() + FLUSH_WAIT_MS;
-	while ((tcp_unacked("/proc/net/tcp") || tcp_unacked("/proc/net/tcp6"))
-	       && now_ms() < deadline) {
+	/* As long as the peers keep taking data, and FLUSH_WAIT_MS more. */
+	while ((left = tcp_unacked("/proc/net/tcp") +
+		       tcp_unacked("/proc/net/tcp6"))) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
+		if (left != before)
+			deadline = now_ms() + FLUSH_WAIT_MS;
+		else if (now_ms() > deadline)
+			break;
+		before = left;
 		nanosleep(&ts, NULL);
 	}
 	ulk_halt();

@@ -42,7 +42,8 @@ void shim_fdtable_fork_prepare(void);
 void shim_fdtable_fork_parent(void);
 void shim_fdtable_fork_child(void);
 
-int shim_boot_if_needed(void);
+int shim_n_dns(void);
+const char *shim_dns(int i);
 int shim_unavailable(void);
 long shim_errno(long ret);
 

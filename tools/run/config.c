@@ -217,7 +217,7 @@ static int add_dev(struct loader *l, size_t idx, struct json_object *dev)
 static int add_settings(struct loader *l, struct json_object *top)
 {
 	static const char *const keys[] = {
-		"net", "gw", "gw6", "sysctl", "mem", "verbose", NULL
+		"net", "gw", "gw6", "dns", "sysctl", "mem", "verbose", NULL
 	};
 	struct json_object *v;
 	char key[160];
@@ -232,7 +232,7 @@ static int add_settings(struct loader *l, struct json_object *top)
 		for (k = 0; keys[k] && strcmp(keys[k], name); k++)
 			;
 		if (!keys[k])
-			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, sysctl, mem, verbose)",
+			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, verbose)",
 				    name);
 	}
 	if (json_object_object_get_ex(top, "net", &v)) {
@@ -249,6 +249,9 @@ static int add_settings(struct loader *l, struct json_object *top)
 		return ret;
 	if (json_object_object_get_ex(top, "gw6", &v) &&
 	    (ret = add_string(l, "gw6", "--gw6", v)))
+		return ret;
+	if (json_object_object_get_ex(top, "dns", &v) &&
+	    (ret = add_strings(l, "dns", "--dns", v)))
 		return ret;
 	if (json_object_object_get_ex(top, "sysctl", &v)) {
 		if (!json_object_is_type(v, json_type_object))

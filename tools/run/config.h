@@ -20,6 +20,7 @@
  *     ],
  *     "gw": "10.0.0.1",                     --gw
  *     "gw6": "fd00::1",                     --gw6
+ *     "dns": ["10.0.0.1"],                  --dns (a string or an array)
  *     "sysctl": {                           --sysctl NAME=VALUE, each
  *       "net.ipv4.tcp_congestion_control": "bbr",
  *       "net.core.somaxconn": 4096          (a string or an integer)

@@ -360,6 +360,22 @@ static int set_gw6(struct parser *p, const char *v)
 	return set_gw_family(p, v, AF_INET6, p->cfg->gw6, sizeof(p->cfg->gw6));
 }
 
+static int set_dns(struct parser *p, const char *v)
+{
+	struct ulk_run_config *cfg = p->cfg;
+	unsigned char addr[16];
+
+	if (cfg->n_dns == ULK_RUN_MAX_DNS)
+		return fail(p, "--dns %s: at most %d name servers", v,
+			    ULK_RUN_MAX_DNS);
+	if ((inet_pton(AF_INET, v, addr) != 1 &&
+	     inet_pton(AF_INET6, v, addr) != 1) ||
+	    !copy(cfg->dns[cfg->n_dns], sizeof(cfg->dns[0]), v))
+		return fail(p, "--dns %s: not an IPv4 or IPv6 address", v);
+	cfg->n_dns++;
+	return 0;
+}
+
 static int set_sysctl(struct parser *p, const char *v)
 {
 	struct ulk_run_config *cfg = p->cfg;
@@ -478,6 +494,7 @@ static const struct option_def {
 	{ "--offload", true, true, set_offload },
 	{ "--gw", true, false, set_gw },
 	{ "--gw6", true, false, set_gw6 },
+	{ "--dns", true, false, set_dns },
 	{ "--sysctl", true, false, set_sysctl },
 	{ "--mem", true, false, set_mem },
 	{ "--verbose", false, false, set_verbose },

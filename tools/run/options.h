@@ -16,6 +16,8 @@
  *   --mtu N, --mac XX:XX:XX:XX:XX:XX          of the device
  *   --offload LIST|none|all                  comma list of offload names
  *   --gw ADDR, --gw6 ADDR                    default routes
+ *   --dns ADDR                               name server reached through
+ *                                            ulk (repeatable, at most 3)
  *   --sysctl NAME=VALUE                      repeatable
  *   --mem SIZE                               kernel memory, K/M/G suffix
  *   --verbose                                kernel log and shim notes
@@ -31,6 +33,7 @@
 #define ULK_RUN_MAX_DEVS	16
 #define ULK_RUN_MAX_ADDRS	8
 #define ULK_RUN_MAX_SYSCTLS	64
+#define ULK_RUN_MAX_DNS		3
 #define ULK_RUN_OPTS_ENV	"ULK_RUN_OPTS"
 #define ULK_RUN_PID_ENV		"ULK_RUN_PID"	/* see tools/preload/boot.c */
 #define ULK_RUN_OPTS_SEP	'\x1f'
@@ -87,6 +90,9 @@ struct ulk_run_sysctl {
  * @n_devs: how many.
  * @gw: IPv4 default gateway, "" for none.
  * @gw6: IPv6 default gateway, "" for none.
+ * @dns: name servers (IPv4 or IPv6 addresses) for the shim's resolver;
+ *	none means those of /etc/resolv.conf.
+ * @n_dns: how many.
  * @sysctls: sysctls in the order given.
  * @n_sysctls: how many.
  * @mem: kernel memory in bytes, 0 for the default.
@@ -100,6 +106,8 @@ struct ulk_run_config {
 	int n_devs;
 	char gw[64];
 	char gw6[64];
+	char dns[ULK_RUN_MAX_DNS][64];
+	int n_dns;
 	struct ulk_run_sysctl sysctls[ULK_RUN_MAX_SYSCTLS];
 	int n_sysctls;
 	unsigned long mem;

@@ -60,6 +60,8 @@ static const char usage_text[] =
 "Stack:\n"
 "  --gw ADDR                 IPv4 default gateway\n"
 "  --gw6 ADDR                IPv6 default gateway\n"
+"  --dns ADDR                name server for the program's lookups, reached\n"
+"                            through ulk (repeatable; default: resolv.conf's)\n"
 "  --sysctl NAME=VALUE       set a kernel sysctl (repeatable),\n"
 "                            e.g. net.ipv4.tcp_congestion_control=bbr\n"
 "  --mem SIZE                kernel memory, 16M..64G (K, M, G suffixes)\n"

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Name resolution through ulk: getaddrinfo() for host names.
+ *
+ * glibc's own resolver makes its sockets with internal calls that no
+ * preload can intercept, so a lookup would leave through the host's
+ * network even though the program's traffic goes through ulk's. The shim
+ * therefore answers getaddrinfo() itself for names that need DNS:
+ *
+ *  - numeric addresses, a NULL node, AI_NUMERICHOST: glibc's, which does
+ *    no network I/O for them;
+ *  - otherwise /etc/hosts, then DNS over UDP from a ulk socket to the name
+ *    servers of --dns, or else of /etc/resolv.conf (with its search list,
+ *    ndots, timeout and attempts), A and AAAA as the hints ask;
+ *  - each address found is turned into the result list by glibc's
+ *    getaddrinfo() on the numeric form, so services, socket types and
+ *    flags are glibc's, and freeaddrinfo() frees the list as usual.
+ *
+ * Not covered: gethostbyname() and friends, getnameinfo() of names, and
+ * answers that only fit over TCP (truncated replies give what they hold).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <ulk/ulk.h>
+#include <ulk/linux/poll.h>
+#include <ulk/linux/time_types.h>
+
+#include "shim.h"
+
+#define MAX_ADDRS	16
+#define MAX_SEARCH	6
+#define DNS_PORT	53
+#define T_A		1
+#define T_AAAA		28
+
+struct addr {
+	int family;
+	unsigned char bytes[16];
+};
+
+struct resolver {
+	struct sockaddr_storage ns[3];
+	int n_ns;
+	char search[MAX_SEARCH][256];
+	int n_search;
+	int ndots;
+	int timeout_s;
+	int attempts;
+};
+
+static void add_server(struct resolver *r, const char *text)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&r->ns[r->n_ns];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->ns[r->n_ns];
+
+	if (r->n_ns == 3)
+		return;
+	memset(&r->ns[r->n_ns], 0, sizeof(r->ns[0]));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DNS_PORT);
+		r->n_ns++;
+	} else if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(DNS_PORT);
+		r->n_ns++;
+	}
+}
+
+static void read_resolv_conf(struct resolver *r)
+{
+	char line[512], *tok, *save;
+	int i, n;
+	FILE *f;
+
+	r->ndots = 1;
+	r->timeout_s = 5;
+	r->attempts = 2;
+	for (i = 0; i < shim_n_dns(); i++)
+		add_server(r, shim_dns(i));
+	f = fopen("/etc/resolv.conf", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok || *tok == '#' || *tok == ';')
+			continue;
+		if (!strcmp(tok, "nameserver") && !shim_n_dns()) {
+			tok = strtok_r(NULL, " \t\r\n", &save);
+			if (tok)
+				add_server(r, tok);
+		} else if (!strcmp(tok, "search") || !strcmp(tok, "domain")) {
+			r->n_search = 0;
+			while ((tok = strtok_r(NULL, " \t\r\n", &save)) &&
+			       r->n_search < MAX_SEARCH)
+				snprintf(r->search[r->n_search++],
+					 sizeof(r->search[0]), "%s", tok);
+		} else if (!strcmp(tok, "options")) {
+			while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+				if (sscanf(tok, "ndots:%d", &n) == 1)
+					r->ndots = n;
+				else if (sscanf(tok, "timeout:%d", &n) == 1 && n > 0)
+					r->timeout_s = n;
+				else if (sscanf(tok, "attempts:%d", &n) == 1 && n > 0)
+					r->attempts = n;
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* /etc/hosts: the addresses of @name of the wanted family. */
+static int hosts_lookup(const char *name, int family, struct addr *out)
+{
+	char line[1024], *tok, *save, *addr;
+	struct addr a;
+	int n = 0;
+	FILE *f = fopen("/etc/hosts", "re");
+
+	if (!f)
+		return 0;
+	while (n < MAX_ADDRS && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "#")] = 0;
+		addr = strtok_r(line, " \t\r\n", &save);
+		if (!addr)
+			continue;
+		if (inet_pton(AF_INET, addr, a.bytes) == 1)
+			a.family = AF_INET;
+		else if (inet_pton(AF_INET6, addr, a.bytes) == 1)
+			a.family = AF_INET6;
+		else
+			continue;
+		if (family != AF_UNSPEC && family != a.family)
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save)))
+			if (!strcasecmp(tok, name)) {
+				out[n++] = a;
+				break;
+			}
+	}
+	fclose(f);
+	return n;
+}
+
+static int build_query(unsigned char *q, const char *name, int type,
+		       unsigned short id)
+{
+	const char *label = name;
+	int len = 12;
+
+	memset(q, 0, 12);
+	q[0] = id >> 8;
+	q[1] = id & 0xff;
+	q[2] = 0x01;		/* recursion desired */
+	q[5] = 1;		/* one question */
+	while (*label) {
+		size_t l = strcspn(label, ".");
+
+		if (l == 0 || l > 63 || len + (int)l + 6 > 300)
+			return -1;
+		q[len++] = (unsigned char)l;
+		memcpy(q + len, label, l);
+		len += (int)l;
+		label += l;
+		if (*label == '.')
+			label++;
+	}
+	q[len++] = 0;
+	q[len++] = 0;
+	q[len++] = (unsigned char)type;
+	q[len++] = 0;
+	q[len++] = 1;		/* class IN */
+	return len;
+}
+
+/* Past a (possibly compressed) name at @p; -1 if it runs off the end. */
+static int skip_name(const unsigned char *m, int len, int p)
+{
+	while (p < len) {
+		if (!m[p])
+			return p + 1;
+		if ((m[p] & 0xc0) == 0xc0)
+			return p + 2 <= len ? p + 2 : -1;
+		p += m[p] + 1;
+	}
+	return -1;
+}
+
+/*
+ * The A/AAAA records of an answer. Return: how many were added to @out
+ * (from @n), or -1 for "no such name", -2 for a server failure.
+ */
+static int parse_answer(const unsigned char *m, int len, struct addr *out,
+			int n)
+{
+	int qd, an, p = 12, type, rdlen;
+
+	if (len < 12 || !(m[2] & 0x80))
+		return -2;
+	if ((m[3] & 0x0f) == 3)
+		return -1;
+	if (m[3] & 0x0f)
+		return -2;
+	qd = m[4] << 8 | m[5];
+	an = m[6] << 8 | m[7];
+	while (qd-- > 0 && p >= 0) {
+		p = skip_name(m, len, p);
+		p = p < 0 ? -1 : p + 4;
+	}
+	while (an-- > 0 && p >= 0 && n < MAX_ADDRS) {
+		p = skip_name(m, len, p);
+		if (p < 0 || p + 10 > len)
+			break;
+		type = m[p] << 8 | m[p + 1];
+		rdlen = m[p + 8] << 8 | m[p + 9];
+		p += 10;
+		if (p + rdlen > len)
+			break;
+		if ((type == T_A && rdlen == 4) ||
+		    (type == T_AAAA && rdlen == 16)) {
+			out[n].family = type == T_A ? AF_INET : AF_INET6;
+			memcpy(out[n].bytes, m + p, rdlen);
+			n++;
+		}
+		p += rdlen;
+	}
+	return n;
+}
+
+/*
+ * Ask the name servers about @name (A and/or AAAA), from a ulk socket.
+ * Return: addresses found (>= 0), or an EAI_* error.
+ */
+static int dns_lookup(const struct resolver *r, const char *name, int family,
+		      struct addr *out)
+{
+	int types[2], n_types = 0, s, attempt, t, n = 0, got, answered;
+	unsigned char q[2][320], m[1500];
+	unsigned short id[2];
+	int qlen[2], nxdomain = 0;
+	long fd, len;
+
+	if (family != AF_INET6)
+		types[n_types++] = T_A;
+	if (family != AF_INET)
+		types[n_types++] = T_AAAA;
+	for (t = 0; t < n_types; t++) {
+		if (getrandom(&id[t], sizeof(id[t]), 0) != sizeof(id[t]))
+			id[t] = (unsigned short)(0x5a00 + t);
+		qlen[t] = build_query(q[t], name, types[t], id[t]);
+		if (qlen[t] < 0)
+			return EAI_NONAME;
+	}
+	for (attempt = 0; attempt < r->attempts; attempt++) {
+		for (s = 0; s < r->n_ns; s++) {
+			const struct sockaddr *sa = (const void *)&r->ns[s];
+
+			fd = ulk_sys_socket(sa->sa_family, SOCK_DGRAM |
+					    SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				continue;
+			if (ulk_sys_connect(fd, (void *)sa, sizeof(r->ns[s]))) {
+				ulk_sys_close(fd);
+				continue;
+			}
+			for (t = 0; t < n_types; t++)
+				ulk_sys_sendto(fd, q[t], qlen[t], 0, NULL, 0);
+			answered = 0;
+			while (answered < n_types) {
+				struct ulk_pollfd p = { .fd = (int)fd,
+							.events = ULK_POLLIN };
+				struct __ulk_kernel_timespec ts = {
+					r->timeout_s, 0 };
+
+				if (ulk_sys_ppoll(&p, 1, &ts, NULL, 0) <= 0)
+					break;
+				len = ulk_sys_recvfrom(fd, m, sizeof(m), 0,
+						       NULL, NULL);
+				if (len < 12)
+					continue;
+				for (t = 0; t < n_types; t++)
+					if ((m[0] << 8 | m[1]) == id[t])
+						break;
+				if (t == n_types)
+					continue;	/* not ours */
+				answered++;
+				got = parse_answer(m, (int)len, out, n);
+				if (got == -1)
+					nxdomain = 1;
+				else if (got >= 0)
+					n = got;
+			}
+			ulk_sys_close(fd);
+			if (answered == n_types)
+				return n ? n : nxdomain ? EAI_NONAME : EAI_NODATA;
+		}
+	}
+	return r->n_ns ? EAI_AGAIN : EAI_FAIL;
+}
+
+/* Try the search list the way resolv.conf(5) says. */
+static int lookup(const char *node, int family, struct addr *out)
+{
+	struct resolver r = { 0 };
+	char name[512];
+	int dots = 0, i, n, err = EAI_NONAME;
+	const char *c;
+
+	n = hosts_lookup(node, family, out);
+	if (n)
+		return n;
+	read_resolv_conf(&r);
+	for (c = node; *c; c++)
+		dots += *c == '.';
+	if (c > node && c[-1] == '.')
+		return dns_lookup(&r, node, family, out);
+	if (dots >= r.ndots) {
+		n = dns_lookup(&r, node, family, out);
+		if (n > 0 || n == EAI_AGAIN || n == EAI_FAIL)
+			return n;
+		err = n;
+	}
+	for (i = 0; i < r.n_search; i++) {
+		snprintf(name, sizeof(name), "%s.%s", node, r.search[i]);
+		n = dns_lookup(&r, name, family, out);
+		if (n > 0)
+			return n;
+	}
+	if (dots < r.ndots)
+		return dns_lookup(&r, node, family, out);
+	return err;
+}
+
+static int is_numeric(const char *node)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, node, buf) == 1 ||
+	       inet_pton(AF_INET6, node, buf) == 1 || strchr(node, '%');
+}
+
+int getaddrinfo(const char *node, const char *service,
+		const struct addrinfo *hints, struct addrinfo **res)
+{
+	static int (*next)(const char *, const char *,
+			   const struct addrinfo *, struct addrinfo **);
+	struct addrinfo h = { 0 }, *head = NULL, **tail = &head, *one;
+	struct addr addrs[MAX_ADDRS];
+	char text[INET6_ADDRSTRLEN];
+	int n, i, err = 0;
+
+	if (!next)
+		next = shim_next("getaddrinfo");
+	if (!node || (hints && (hints->ai_flags & AI_NUMERICHOST)) ||
+	    is_numeric(node))
+		return next(node, service, hints, res);
+	if (shim_unavailable())
+		return EAI_SYSTEM;
+	if (hints)
+		h = *hints;
+	n = lookup(node, h.ai_family, addrs);
+	if (n < 0 || n == 0)
+		return n ? n : EAI_NONAME;
+	/* IPv4 first: a ulk with only IPv4 configured connects at once. */
+	for (i = 0; i < 2 * n; i++) {
+		const struct addr *a = &addrs[i % n];
+		struct addrinfo nh = h;
+
+		if ((a->family == AF_INET) != (i < n))
+			continue;
+		inet_ntop(a->family, a->bytes, text, sizeof(text));
+		nh.ai_family = a->family;
+		nh.ai_flags = (h.ai_flags | AI_NUMERICHOST) &
+			      ~(AI_CANONNAME | AI_ADDRCONFIG);
+		err = next(text, service, &nh, &one);
+		if (err)
+			continue;
+		*tail = one;
+		while (*tail)
+			tail = &(*tail)->ai_next;
+	}
+	if (!head)
+		return err ? err : EAI_NONAME;
+	if (h.ai_flags & AI_CANONNAME)
+		head->ai_canonname = strdup(node);
+	*res = head;
+	return 0;
+}
