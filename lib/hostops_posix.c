@@ -225,6 +225,11 @@ static void host_sem_down(struct ulk_sem *s)
 		;
 }
 
+static int host_sem_down_intr(struct ulk_sem *s)
+{
+	return sem_wait(&s->sem) && errno == EINTR ? -EINTR : 0;
+}
+
 static int host_sem_trydown(struct ulk_sem *s)
 {
 	int ret;
@@ -636,6 +641,7 @@ static const struct ulk_host_ops posix_ops = {
 	.sem_free = host_sem_free,
 	.sem_up = host_sem_up,
 	.sem_down = host_sem_down,
+	.sem_down_intr = host_sem_down_intr,
 	.sem_trydown = host_sem_trydown,
 
 	.mutex_alloc = host_mutex_alloc,

@@ -50,12 +50,16 @@ struct ulk_host_ops {
 	 * @sem_up: increment, waking one waiter. Async-signal-safe.
 	 * @sem_down: wait until positive, then decrement. Blocks the calling
 	 *	host thread; retries on EINTR (host signals do not interrupt it).
+	 * @sem_down_intr: as @sem_down, but return -EINTR without
+	 *	decrementing when a host signal handler ran on the calling
+	 *	thread while it waited; 0 once decremented.
 	 * @sem_trydown: decrement if positive and return 1, else return 0.
 	 */
 	struct ulk_sem *(*sem_alloc)(int count);
 	void (*sem_free)(struct ulk_sem *sem);
 	void (*sem_up)(struct ulk_sem *sem);
 	void (*sem_down)(struct ulk_sem *sem);
+	int (*sem_down_intr)(struct ulk_sem *sem);
 	int (*sem_trydown)(struct ulk_sem *sem);
 
 	/**

@@ -136,7 +136,7 @@ struct ulk_netdev_opts {
  * or attach to @ifname; -EBUSY if another process has it open; -EINVAL if
  * @ifname is empty, too long, or names a non-TAP interface, or for a bad
  * option; -EEXIST if @opts->mac is another device's; -ENOSPC if there are
- * too many devices (63); -ENOMEM. ulk_netdev_last_error() says which.
+ * too many devices (62); -ENOMEM. ulk_netdev_last_error() says which.
  */
 int ulk_netdev_add_tap(const char *ifname, const struct ulk_netdev_opts *opts);
 

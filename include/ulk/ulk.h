@@ -21,8 +21,10 @@
  *
  * Threads and signals: a host thread that is inside a ulk system call (for
  * example blocked in ulk_sys_recvfrom()) must not make another ulk system
- * call from a signal handler; such a nested call returns -EDEADLK. Host
- * signals do not interrupt blocking ulk calls. Kernel code runs on the
+ * call from a signal handler; such a nested call returns -EDEADLK. A host
+ * signal handler that runs on a thread blocked in a ulk call interrupts
+ * it as a signal would: the call returns -EINTR (never restarted: that is
+ * the caller's choice, the kernel cannot know SA_RESTART). Kernel code runs on the
  * calling thread's stack: give threads that call into ulk at least 256 KiB.
  */
 #ifndef ULK_ULK_H

@@ -15,7 +15,8 @@
 /* Register slot of one device in the I/O window. */
 #define ULK_VMMIO_SLOT_SIZE	0x1000UL
 /* Devices in one process: IRQ lines 1..63 (0 is the timer's). */
-#define ULK_VMMIO_MAX_DEVS	63
+/* Lines 1..62: line 0 is the timer's, 63 the host-signal one. */
+#define ULK_VMMIO_MAX_DEVS	62
 #define ULK_VMMIO_MAX_QUEUES	8
 #define ULK_VMMIO_CONFIG_MAX	256
 /* QueueNumMax: the largest ring a driver may choose. */

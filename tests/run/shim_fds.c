@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,65 @@ static void check_exec(int conn)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a ulk socket does not survive exec ");
 }
 
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+struct kick {
+	pthread_t target;
+	int peer;
+};
+
+/* SIGUSR1 the target after 100 ms, then (peer >= 0) send it a byte. */
+static void *kick_later(void *arg)
+{
+	struct kick *k = arg;
+
+	usleep(100 * 1000);
+	pthread_kill(k->target, SIGUSR1);
+	if (k->peer >= 0) {
+		usleep(200 * 1000);
+		if (write(k->peer, "s", 1) != 1)
+			perror("kick_later");
+	}
+	return NULL;
+}
+
+/*
+ * A host signal handler interrupts a call blocked in ulk: EINTR without
+ * SA_RESTART, the call goes on with it (as the host kernel does).
+ */
+static void check_signals(int conn, int peer)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct kick k = { pthread_self(), -1 };
+	pthread_t t;
+	ssize_t r;
+	char c;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	handled = 0;
+	errno = 0;
+	pthread_create(&t, NULL, kick_later, &k);
+	r = recv(conn, &c, 1, 0);
+	pthread_join(t, NULL);
+	CHECK(r == -1 && errno == EINTR && handled == 1, "a handler without SA_RESTART interrupts a blocked recv (EINTR) ");
+
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	handled = 0;
+	k.peer = peer;
+	pthread_create(&t, NULL, kick_later, &k);
+	r = recv(conn, &c, 1, 0);
+	pthread_join(t, NULL);
+	CHECK(r == 1 && c == 's' && handled == 1, "with SA_RESTART the recv goes on and gets the data ");
+	signal(SIGUSR1, SIG_DFL);
+}
+
 struct echo_arg {
 	const struct sockaddr_in *sa;
 	int rounds;
@@ -407,6 +467,7 @@ int main(void)
 	check_writable(&sa, lfd);
 	check_refused();
 	check_dup(conn, peer);
+	check_signals(conn, peer);
 	check_fork(conn, peer);
 	check_exec(conn);
 	check_threads();

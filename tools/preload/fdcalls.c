@@ -9,8 +9,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -28,6 +30,34 @@
 	   next_; })
 
 #define SENDFILE_CHUNK	(256 * 1024)
+
+/**
+ * shim_restart_after_signal() - whether a ulk call that a host signal
+ * handler interrupted (-EINTR) should be made again, as the host kernel
+ * restarts socket calls for handlers installed with SA_RESTART.
+ *
+ * Which signal ran is not known here, so: again only if every handler the
+ * program has installed has SA_RESTART (glibc's signal() installs them so);
+ * a program with any handler without it gets EINTR, which it must expect.
+ * Costs a sigaction() per signal, on this rare path only.
+ * Return: 1 to restart, 0 to return EINTR.
+ */
+int shim_restart_after_signal(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa))
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return 0;
+	}
+	return 1;
+}
 
 /* The families ulk serves; everything else (AF_UNIX above all) is the host's. */
 static int served_family(int domain)
@@ -90,7 +120,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	case -1:
 		return -1;
 	}
-	u = ulk_sys_accept4(ref.ufd, (void *)addr, alen, flags);
+	do
+		u = ulk_sys_accept4(ref.ufd, (void *)addr, alen, flags);
+	while (u == -EINTR && shim_restart_after_signal());
 	if (shim_finish(&ref, u < 0 ? u : 0) < 0)
 		return -1;
 	return shim_fd_install((int)u, !!(flags & SOCK_CLOEXEC));
@@ -232,6 +264,17 @@ int ioctl(int fd, unsigned long req, ...)
 		return (int)shim_finish(&ref, 0);
 	}
 	return (int)shim_finish(&ref, ulk_sys_ioctl(ref.ufd, req, (long)arg));
+}
+
+/* The host serves epoll; the shim only needs to know who waits on edges. */
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+	    (ev->events & EPOLLET))
+		shim_fd_mark_edge(fd);
+	return NEXT("epoll_ctl", int (*)(int, int, int,
+					 struct epoll_event *))(epfd, op, fd,
+								ev);
 }
 
 /* sendfile() from a host file to a ulk socket: read and send in chunks. */

@@ -34,7 +34,9 @@
  *    instance inside ulk that one watcher thread waits on; for each event
  *    the watcher re-reads the socket's state and applies it. An event on a
  *    socket already readable sends one more byte, so that edge-triggered
- *    waiters on A get an edge per arrival, as on Linux.
+ *    waiters on A get an edge per arrival, as on Linux; only for sockets
+ *    the program has put in an epoll set with EPOLLET (epoll_ctl is
+ *    watched for that), since the byte costs a host system call.
  *  - *to not ready* happens only through the program's own calls (it reads
  *    the data, fills the send buffer), so after every call served on a
  *    socket the calling thread re-reads the state and applies it.
@@ -102,6 +104,8 @@
  * @in: the shadow is readable.
  * @out: the shadow is writable.
  * @dead: closed; waiting in the graveyard for the watcher to free it.
+ * @edge: the program waits on it edge-triggered (EPOLLET) somewhere.
+ * @queued: bytes sent into A's queue since it was last drained.
  * @next: graveyard link.
  */
 struct shim_slot {
@@ -113,6 +117,8 @@ struct shim_slot {
 	int in;
 	int out;
 	int dead;
+	int edge;
+	int queued;
 	struct shim_slot *next;
 };
 
@@ -149,17 +155,28 @@ static void shadow_set_in(struct shim_slot *s)
 {
 	char c = 0;
 
-	syscall(SYS_sendto, s->b, &c, 1, MSG_DONTWAIT, NULL, 0);
+	if (syscall(SYS_sendto, s->b, &c, 1, MSG_DONTWAIT, NULL, 0) == 1)
+		s->queued++;
 	s->in = 1;
 }
 
+/* One system call drains up to DRAIN_BATCH queued bytes. */
+#define DRAIN_BATCH	16
+
 static void shadow_clear_in(struct shim_slot *s)
 {
-	char buf[16];
+	struct mmsghdr msgs[DRAIN_BATCH];
+	long n;
 
-	while (syscall(SYS_recvfrom, s->a, buf, sizeof(buf), MSG_DONTWAIT,
-		       NULL, NULL) >= 0)
-		;
+	memset(msgs, 0, sizeof(msgs));
+	while (s->queued > 0) {
+		n = syscall(SYS_recvmmsg, s->a, msgs, s->queued < DRAIN_BATCH ?
+			    s->queued : DRAIN_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		s->queued -= (int)n;
+	}
+	s->queued = 0;
 	s->in = 0;
 }
 
@@ -213,7 +230,7 @@ static void slot_sync(struct shim_slot *s, int edge)
 		else
 			shadow_clear_out(s);
 	}
-	if (in && (!s->in || edge))
+	if (in && (!s->in || (edge && s->edge)))
 		shadow_set_in(s);
 	else if (!in && s->in)
 		shadow_clear_in(s);
@@ -445,6 +462,21 @@ int shim_fd_is_internal(int fd)
 {
 	return (unsigned int)fd < (unsigned int)table_size &&
 	       (__atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) & ENTRY_INTERNAL);
+}
+
+/**
+ * shim_fd_mark_edge() - note that the program waits on a ulk socket
+ * edge-triggered, so each arrival must be an edge on its descriptor.
+ * @fd: the program's descriptor (anything else is ignored).
+ */
+void shim_fd_mark_edge(int fd)
+{
+	struct shim_ref ref;
+
+	if (shim_get(fd, &ref) != 1)
+		return;
+	__atomic_store_n(&ref.slot->edge, 1, __ATOMIC_RELAXED);
+	slot_put(ref.slot);
 }
 
 /**

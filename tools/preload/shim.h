@@ -35,6 +35,7 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec);
 int shim_fd_get_cloexec(int fd);
 int shim_fd_set_cloexec(int fd, int cloexec);
 int shim_fd_is_internal(int fd);
+void shim_fd_mark_edge(int fd);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 void shim_close_all(void);
 int shim_fdtable_init(void);
@@ -46,6 +47,7 @@ int shim_n_dns(void);
 const char *shim_dns(int i);
 int shim_unavailable(void);
 long shim_errno(long ret);
+int shim_restart_after_signal(void);
 
 /* Set in a child after fork(): the parent's ulk is not ours to use. */
 extern int shim_forked;

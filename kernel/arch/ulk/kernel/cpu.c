@@ -370,7 +370,7 @@ struct task_struct *__switch_to(struct task_struct *prev,
 	}
 
 	ulk_host->sem_up(to->sem);
-	ulk_host->sem_down(self->sem);
+	ulk_wait_switched_to(self);
 	ulk_cpu_holder = self;
 	return ulk_switch_last;
 }

@@ -27,6 +27,7 @@ struct ulk_hthread {
 	struct ulk_jmp_buf *escape;
 	int in_kernel;
 	int create_err;
+	int host_signal;
 };
 
 extern const struct ulk_host_ops *ulk_host;
@@ -47,6 +48,7 @@ void ulk_cpu_wait_switch_in(struct ulk_hthread *self);
 void ulk_cpu_finish_switch_in(struct ulk_hthread *self);
 int ulk_cpu_init(struct ulk_hthread *boot);
 void ulk_cpu_schedule_away(struct ulk_hthread *self);
+void ulk_wait_switched_to(struct ulk_hthread *self);
 
 int ulk_host_task_start(void *arg);
 int ulk_host_task_create(struct ulk_hthread *self);

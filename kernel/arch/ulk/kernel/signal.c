@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host signals interrupt blocking system calls.
+ *
+ * An application thread blocked in a ulk system call waits on its host
+ * semaphore in __switch_to(), without the CPU token. When the program's
+ * host signal handler runs on that thread, the wait returns -EINTR
+ * (sem_down_intr). The thread cannot touch its task without the token, so
+ * it marks itself (host_signal) and raises ULK_SIGNAL_IRQ; the interrupt
+ * handler, which runs with the token, gives every marked task a
+ * TIF_NOTIFY_SIGNAL and wakes it from an interruptible sleep, as a signal
+ * would. The sleep returns -ERESTARTSYS, the call returns -EINTR
+ * (syscalls.c turns restart codes into -EINTR), and the return to "user
+ * space" clears the flag. The thread meanwhile waits again to be switched
+ * to, so it continues as its task does. Uninterruptible sleeps finish
+ * first; a call that does not block again completes normally.
+ *
+ * This mirrors what the host kernel does for a thread blocked in a system
+ * call when a signal with a handler arrives; whether the call should be
+ * restarted (SA_RESTART) is the caller's decision (the preload shim makes
+ * it), since only the host side knows which handler ran.
+ */
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/sched/signal.h>
+#include <asm/irq.h>
+#include <asm/ulk.h>
+
+/**
+ * ulk_wait_switched_to() - wait, without the token, until the scheduler
+ * switches to @self's task; a host signal handler running meanwhile
+ * interrupts the task's system call.
+ * @self: the calling thread.
+ */
+void ulk_wait_switched_to(struct ulk_hthread *self)
+{
+	while (ulk_host->sem_down_intr(self->sem)) {
+		if (!self->task || (self->task->flags & PF_KTHREAD))
+			continue;
+		WRITE_ONCE(self->host_signal, 1);
+		ulk_trigger_irq(ULK_SIGNAL_IRQ);
+	}
+}
+
+static irqreturn_t host_signal_irq(int irq, void *dev)
+{
+	struct task_struct *g, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		struct ulk_hthread *ht = t->thread.ht;
+
+		if (ht && READ_ONCE(ht->host_signal) && ht->task == t) {
+			WRITE_ONCE(ht->host_signal, 0);
+			set_notify_signal(t);
+		}
+	}
+	rcu_read_unlock();
+	return IRQ_HANDLED;
+}
+
+static int __init ulk_signal_init(void)
+{
+	return request_irq(ULK_SIGNAL_IRQ, host_signal_irq, 0, "host-signal",
+			   NULL);
+}
+arch_initcall(ulk_signal_init);
