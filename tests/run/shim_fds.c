@@ -369,6 +369,32 @@ static void check_signals(int conn, int peer)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/* Calls that succeed leave errno alone, as libc's do. */
+static void check_errno(const struct sockaddr_in *sa, int lfd)
+{
+	int c, s, e1, e2, e3, e4;
+	char buf[4];
+	ssize_t r;
+
+	errno = EXDEV;
+	c = connect_to(sa);
+	e1 = errno;
+	s = accept(lfd, NULL, NULL);
+	e2 = errno;
+	CHECK(c >= 0 && s >= 0 && e1 == EXDEV && e2 == EXDEV, "connect and accept leave errno alone ");
+	if (write(c, "ab", 2) != 2)
+		failed = 1;
+	r = read(s, buf, 1);
+	e3 = errno;
+	close(c);
+	usleep(50 * 1000);
+	r += read(s, buf, 1) + read(s, buf, 1);
+	e4 = errno;
+	CHECK(r == 2 && e3 == EXDEV && e4 == EXDEV, "reads up to end of file leave errno alone (%s) ", strerror(e4));
+	close(s);
+	errno = 0;
+}
+
 struct echo_arg {
 	const struct sockaddr_in *sa;
 	int rounds;
@@ -466,6 +492,7 @@ int main(void)
 	check_epoll(conn, peer, pfd[0], pfd[1]);
 	check_writable(&sa, lfd);
 	check_refused();
+	check_errno(&sa, lfd);
 	check_dup(conn, peer);
 	check_signals(conn, peer);
 	check_fork(conn, peer);

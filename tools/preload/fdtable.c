@@ -210,7 +210,7 @@ static void slot_sync(struct shim_slot *s, int edge)
 		.events = ULK_POLLIN | ULK_POLLOUT | ULK_POLLPRI | ULK_POLLRDHUP,
 	};
 	struct __ulk_kernel_timespec zero = { 0, 0 };
-	int in, out;
+	int in, out, saved = errno;
 	long n;
 
 	pthread_mutex_lock(&s->lock);
@@ -235,6 +235,8 @@ static void slot_sync(struct shim_slot *s, int edge)
 	else if (!in && s->in)
 		shadow_clear_in(s);
 	pthread_mutex_unlock(&s->lock);
+	/* The shadow's EAGAINs are not the program's business. */
+	errno = saved;
 }
 
 /* --- slots ------------------------------------------------------------------ */
@@ -357,7 +359,7 @@ int shim_fd_install(int ufd, int cloexec)
 {
 	struct ulk_epoll_event ev;
 	struct shim_slot *s;
-	int sv[2], one = 1, err;
+	int sv[2], one = 1, err, saved = errno;
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -404,6 +406,7 @@ int shim_fd_install(int ufd, int cloexec)
 		    ULK_EPOLLET;
 	ev.data = (unsigned long)s;
 	ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, ufd, &ev);
+	errno = saved;
 	return sv[0];
 fail:
 	ulk_sys_close(ufd);
