@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -266,9 +268,84 @@ int ioctl(int fd, unsigned long req, ...)
 	return (int)shim_finish(&ref, ulk_sys_ioctl(ref.ufd, req, (long)arg));
 }
 
-/* The host serves epoll; the shim only needs to know who waits on edges. */
+/*
+ * The host serves poll, select and epoll; the shim only needs to know
+ * which ulk sockets are waited on (to mirror them) and which edge-triggered.
+ */
+static void watch_pollfds(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t i;
+
+	for (i = 0; i < n; i++)
+		shim_fd_watch(fds[i].fd);
+}
+
+static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
+			 const fd_set *e)
+{
+	int fd;
+
+	for (fd = 0; fd < n && fd < FD_SETSIZE; fd++)
+		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+		    (e && FD_ISSET(fd, e)))
+			shim_fd_watch(fd);
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	watch_pollfds(fds, n);
+	return NEXT("poll", int (*)(struct pollfd *, nfds_t, int))(fds, n,
+								   timeout);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	watch_pollfds(fds, n);
+	return NEXT("__poll_chk", int (*)(struct pollfd *, nfds_t, int,
+					  size_t))(fds, n, timeout, fdslen);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+	  const sigset_t *mask)
+{
+	watch_pollfds(fds, n);
+	return NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
+				     const struct timespec *,
+				     const sigset_t *))(fds, n, tmo, mask);
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		const sigset_t *mask, size_t fdslen)
+{
+	watch_pollfds(fds, n);
+	return NEXT("__ppoll_chk", int (*)(struct pollfd *, nfds_t,
+					   const struct timespec *,
+					   const sigset_t *, size_t))(fds, n,
+								      tmo, mask,
+								      fdslen);
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tmo)
+{
+	watch_fdsets(n, r, w, e);
+	return NEXT("select", int (*)(int, fd_set *, fd_set *, fd_set *,
+				      struct timeval *))(n, r, w, e, tmo);
+}
+
+int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
+	    const struct timespec *tmo, const sigset_t *mask)
+{
+	watch_fdsets(n, r, w, e);
+	return NEXT("pselect", int (*)(int, fd_set *, fd_set *, fd_set *,
+				       const struct timespec *,
+				       const sigset_t *))(n, r, w, e, tmo,
+							   mask);
+}
+
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
+		shim_fd_watch(fd);
 	if (ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
 	    (ev->events & EPOLLET))
 		shim_fd_mark_edge(fd);

@@ -43,6 +43,13 @@
  * State is read (ppoll with a zero timeout inside ulk) and applied under
  * the slot's lock, so the last writer always applied the latest state.
  *
+ * Mirroring costs host system calls and watcher wake-ups, and only a
+ * program that waits on the host for a socket needs it. So a socket is
+ * mirrored ("watched") from the first time the program names it to poll,
+ * ppoll, select, pselect or epoll_ctl (those calls are wrapped just to
+ * notice; they then run as the host's own), and never before: a program
+ * that only blocks in its socket calls (which ulk serves) pays nothing.
+ *
  * The slot ("open file description") is shared by every descriptor that
  * dup() and friends make of it, and counts them plus the calls in flight;
  * the last reference closes ulk's descriptor, as the kernel's file
@@ -104,6 +111,7 @@
  * @in: the shadow is readable.
  * @out: the shadow is writable.
  * @dead: closed; waiting in the graveyard for the watcher to free it.
+ * @watched: mirrored: the program has waited on it on the host.
  * @edge: the program waits on it edge-triggered (EPOLLET) somewhere.
  * @queued: bytes sent into A's queue since it was last drained.
  * @next: graveyard link.
@@ -117,6 +125,7 @@ struct shim_slot {
 	int in;
 	int out;
 	int dead;
+	int watched;
 	int edge;
 	int queued;
 	struct shim_slot *next;
@@ -213,6 +222,8 @@ static void slot_sync(struct shim_slot *s, int edge)
 	int in, out, saved = errno;
 	long n;
 
+	if (!__atomic_load_n(&s->watched, __ATOMIC_ACQUIRE))
+		return;
 	pthread_mutex_lock(&s->lock);
 	if (s->dead) {
 		pthread_mutex_unlock(&s->lock);
@@ -357,7 +368,6 @@ long shim_finish(struct shim_ref *ref, long ret)
  */
 int shim_fd_install(int ufd, int cloexec)
 {
-	struct ulk_epoll_event ev;
 	struct shim_slot *s;
 	int sv[2], one = 1, err, saved = errno;
 
@@ -400,12 +410,6 @@ int shim_fd_install(int ufd, int cloexec)
 			 (cloexec ? ENTRY_CLOEXEC : 0), __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&table_lock);
 
-	slot_sync(s, 0);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = ULK_EPOLLIN | ULK_EPOLLOUT | ULK_EPOLLRDHUP | ULK_EPOLLPRI |
-		    ULK_EPOLLET;
-	ev.data = (unsigned long)s;
-	ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, ufd, &ev);
 	errno = saved;
 	return sv[0];
 fail:
@@ -465,6 +469,38 @@ int shim_fd_is_internal(int fd)
 {
 	return (unsigned int)fd < (unsigned int)table_size &&
 	       (__atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) & ENTRY_INTERNAL);
+}
+
+/**
+ * shim_fd_watch() - start mirroring a ulk socket's readiness on its
+ * descriptor, because the program is about to wait on it on the host.
+ * @fd: the program's descriptor (anything else is ignored).
+ */
+void shim_fd_watch(int fd)
+{
+	struct ulk_epoll_event ev;
+	struct shim_ref ref;
+	struct shim_slot *s;
+	int first;
+
+	if ((unsigned int)fd >= (unsigned int)table_size ||
+	    !__atomic_load_n(&table[fd], __ATOMIC_RELAXED) ||
+	    shim_get(fd, &ref) != 1)
+		return;
+	s = ref.slot;
+	pthread_mutex_lock(&s->lock);
+	first = !s->watched;
+	__atomic_store_n(&s->watched, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->lock);
+	if (first) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = ULK_EPOLLIN | ULK_EPOLLOUT | ULK_EPOLLRDHUP |
+			    ULK_EPOLLPRI | ULK_EPOLLET;
+		ev.data = (unsigned long)s;
+		ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, s->ufd, &ev);
+		slot_sync(s, 0);
+	}
+	slot_put(s);
 }
 
 /**

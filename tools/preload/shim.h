@@ -36,6 +36,7 @@ int shim_fd_get_cloexec(int fd);
 int shim_fd_set_cloexec(int fd, int cloexec);
 int shim_fd_is_internal(int fd);
 void shim_fd_mark_edge(int fd);
+void shim_fd_watch(int fd);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 void shim_close_all(void);
 int shim_fdtable_init(void);
