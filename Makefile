@@ -160,6 +160,10 @@ $(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RU
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) -o $@
 
+$(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c $(PRELOAD_HDRS) $(INC)/ulk/.stamp
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -Itools/preload $< tools/preload/fdtable.c -o $@ -lpthread
+
 $(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
