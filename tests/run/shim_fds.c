@@ -369,6 +369,25 @@ static void check_signals(int conn, int peer)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/* poll() reports the socket's own events, not only in and out. */
+static void check_poll_events(const struct sockaddr_in *sa, int lfd)
+{
+	int c = connect_to(sa), s = accept(lfd, NULL, NULL);
+	int fresh = socket(AF_INET, SOCK_STREAM, 0);
+	struct pollfd p = { s, POLLIN | POLLRDHUP, 0 };
+	int n;
+
+	close(c);
+	n = poll(&p, 1, 2000);
+	CHECK(n == 1 && p.revents == (POLLIN | POLLRDHUP), "peer closed: POLLIN|POLLRDHUP (revents %#x) ", p.revents);
+	p.fd = fresh;
+	p.events = POLLOUT;
+	n = poll(&p, 1, 0);
+	CHECK(n == 1 && p.revents == (POLLOUT | POLLHUP), "unconnected TCP socket: POLLOUT|POLLHUP (revents %#x) ", p.revents);
+	close(s);
+	close(fresh);
+}
+
 /* Calls that succeed leave errno alone, as libc's do. */
 static void check_errno(const struct sockaddr_in *sa, int lfd)
 {
@@ -493,6 +512,7 @@ int main(void)
 	check_writable(&sa, lfd);
 	check_refused();
 	check_errno(&sa, lfd);
+	check_poll_events(&sa, lfd);
 	check_dup(conn, peer);
 	check_signals(conn, peer);
 	check_fork(conn, peer);

@@ -272,12 +272,37 @@ int ioctl(int fd, unsigned long req, ...)
  * The host serves poll, select and epoll; the shim only needs to know
  * which ulk sockets are waited on (to mirror them) and which edge-triggered.
  */
-static void watch_pollfds(const struct pollfd *fds, nfds_t n)
+/* Watch the ulk sockets among @fds; return whether there were any. */
+static int watch_pollfds(const struct pollfd *fds, nfds_t n)
 {
+	int any = 0;
 	nfds_t i;
 
 	for (i = 0; i < n; i++)
-		shim_fd_watch(fds[i].fd);
+		any |= shim_fd_watch(fds[i].fd);
+	return any;
+}
+
+/*
+ * After the host's poll: the ulk sockets' revents are their own (POLLHUP,
+ * POLLERR, POLLRDHUP, POLLPRI), not the shadow's. Return: the new count;
+ * 0 if the shadows were ahead of the sockets (another thread got there
+ * first), which the callers take as "wait again".
+ */
+static int poll_fixup(struct pollfd *fds, nfds_t n, int ret)
+{
+	struct shim_ref ref;
+	nfds_t i;
+
+	for (i = 0; ret > 0 && i < n; i++) {
+		if (!fds[i].revents || shim_get(fds[i].fd, &ref) != 1)
+			continue;
+		fds[i].revents = shim_revents(&ref, fds[i].events);
+		shim_put(&ref);
+		if (!fds[i].revents)
+			ret--;
+	}
+	return ret;
 }
 
 static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
@@ -291,38 +316,46 @@ static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
 			shim_fd_watch(fd);
 }
 
+/*
+ * poll() and ppoll(), and their fortified forms: the host waits; with ulk
+ * sockets among @fds the result is corrected, and a wake-up that turns out
+ * to be for nothing waits again (with the whole timeout: a rare race).
+ */
+#define POLL_BODY(call)							\
+	int any = watch_pollfds(fds, n), ret;				\
+									\
+	do								\
+		ret = (call);						\
+	while (any && ret > 0 && !(ret = poll_fixup(fds, n, ret)));	\
+	return ret
+
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	watch_pollfds(fds, n);
-	return NEXT("poll", int (*)(struct pollfd *, nfds_t, int))(fds, n,
-								   timeout);
+	POLL_BODY(NEXT("poll", int (*)(struct pollfd *, nfds_t, int))(
+		fds, n, timeout));
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
-	watch_pollfds(fds, n);
-	return NEXT("__poll_chk", int (*)(struct pollfd *, nfds_t, int,
-					  size_t))(fds, n, timeout, fdslen);
+	POLL_BODY(NEXT("__poll_chk", int (*)(struct pollfd *, nfds_t, int,
+					     size_t))(fds, n, timeout, fdslen));
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	  const sigset_t *mask)
 {
-	watch_pollfds(fds, n);
-	return NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
-				     const struct timespec *,
-				     const sigset_t *))(fds, n, tmo, mask);
+	POLL_BODY(NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
+					const struct timespec *,
+					const sigset_t *))(fds, n, tmo, mask));
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		const sigset_t *mask, size_t fdslen)
 {
-	watch_pollfds(fds, n);
-	return NEXT("__ppoll_chk", int (*)(struct pollfd *, nfds_t,
-					   const struct timespec *,
-					   const sigset_t *, size_t))(fds, n,
-								      tmo, mask,
-								      fdslen);
+	POLL_BODY(NEXT("__ppoll_chk", int (*)(struct pollfd *, nfds_t,
+					      const struct timespec *,
+					      const sigset_t *, size_t))(
+		fds, n, tmo, mask, fdslen));
 }
 
 int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tmo)

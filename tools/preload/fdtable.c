@@ -360,6 +360,34 @@ long shim_finish(struct shim_ref *ref, long ret)
 }
 
 /**
+ * shim_put() - drop a reference from shim_get() without a call made.
+ * @ref: the reference.
+ */
+void shim_put(struct shim_ref *ref)
+{
+	slot_put(ref->slot);
+}
+
+/**
+ * shim_revents() - what poll() reports for the ulk socket itself, which
+ * the shadow can only approximate (hang-up, error, urgent data, peer
+ * shutdown).
+ * @ref: a reference from shim_get().
+ * @events: the events asked for.
+ *
+ * Return: the socket's revents for @events.
+ */
+short shim_revents(struct shim_ref *ref, short events)
+{
+	struct ulk_pollfd p = { .fd = ref->ufd, .events = events };
+	struct __ulk_kernel_timespec zero = { 0, 0 };
+
+	if (ulk_sys_ppoll(&p, 1, &zero, NULL, 0) < 0)
+		return 0;
+	return p.revents;
+}
+
+/**
  * shim_fd_install() - give a new ulk socket its host descriptor.
  * @ufd: ulk's descriptor; on failure it is closed.
  * @cloexec: the program asked for close-on-exec.
@@ -475,8 +503,10 @@ int shim_fd_is_internal(int fd)
  * shim_fd_watch() - start mirroring a ulk socket's readiness on its
  * descriptor, because the program is about to wait on it on the host.
  * @fd: the program's descriptor (anything else is ignored).
+ *
+ * Return: 1 if @fd is a ulk socket, else 0.
  */
-void shim_fd_watch(int fd)
+int shim_fd_watch(int fd)
 {
 	struct ulk_epoll_event ev;
 	struct shim_ref ref;
@@ -486,7 +516,7 @@ void shim_fd_watch(int fd)
 	if ((unsigned int)fd >= (unsigned int)table_size ||
 	    !__atomic_load_n(&table[fd], __ATOMIC_RELAXED) ||
 	    shim_get(fd, &ref) != 1)
-		return;
+		return 0;
 	s = ref.slot;
 	pthread_mutex_lock(&s->lock);
 	first = !s->watched;
@@ -501,6 +531,7 @@ void shim_fd_watch(int fd)
 		slot_sync(s, 0);
 	}
 	slot_put(s);
+	return 1;
 }
 
 /**

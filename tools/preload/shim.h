@@ -27,6 +27,8 @@ struct shim_ref {
 
 int shim_get(int fd, struct shim_ref *ref);
 long shim_finish(struct shim_ref *ref, long ret);
+void shim_put(struct shim_ref *ref);
+short shim_revents(struct shim_ref *ref, short events);
 void *shim_next(const char *name);
 
 int shim_fd_install(int ufd, int cloexec);
@@ -36,7 +38,7 @@ int shim_fd_get_cloexec(int fd);
 int shim_fd_set_cloexec(int fd, int cloexec);
 int shim_fd_is_internal(int fd);
 void shim_fd_mark_edge(int fd);
-void shim_fd_watch(int fd);
+int shim_fd_watch(int fd);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 void shim_close_all(void);
 int shim_fdtable_init(void);
