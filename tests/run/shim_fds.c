@@ -498,6 +498,10 @@ int main(void)
 	socklen_t len = sizeof(dom);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* What daemons do first: ulk's own descriptors must survive it. */
+	for (pfd[0] = 3; pfd[0] < 1024; pfd[0]++)
+		close(pfd[0]);
+	close_range(3, ~0U, 0);
 	check_numbers();
 	lfd = listener(&sa);
 	peer = connect_to(&sa);

@@ -22,8 +22,15 @@ while True:
 print('got', n, flush=True)"
 for _ in $(seq 100); do grep -q READY "$tmp/rx.out" && break; sleep 0.1; done
 start=$EPOCHREALTIME
+# The sender first closes every descriptor but 0-2, as daemons do: ulk's
+# own (the TAP) must survive that.
 ulk python3 -c "
-import socket
+import os, socket
+for fd in range(3, 1024):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 s = socket.create_connection(('$H4', 7001)); s.sendall(b'x' * 20000000)" \
 	|| bad "the sender under ulk-run failed"
 wait "${bg_pids[0]}"

@@ -12,7 +12,9 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -174,8 +176,42 @@ static int configure(const struct ulk_run_config *cfg)
 	return 0;
 }
 
+#define FD_SNAPSHOT	4096
+
+/* Which of the first FD_SNAPSHOT descriptors are open. */
+static void fd_snapshot(unsigned char *open)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	long fd;
+
+	memset(open, 0, FD_SNAPSHOT);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		fd = strtol(de->d_name, NULL, 10);
+		if (de->d_name[0] != '.' && fd != dirfd(d) && fd < FD_SNAPSHOT)
+			open[fd] = 1;
+	}
+	closedir(d);
+}
+
+/* Mark what boot opened as ulk's own (see shim_fd_mark_internal()). */
+static void protect_boot_fds(const unsigned char *before)
+{
+	static unsigned char after[FD_SNAPSHOT];
+	int fd;
+
+	fd_snapshot(after);
+	for (fd = 0; fd < FD_SNAPSHOT; fd++)
+		if (after[fd] && !before[fd])
+			shim_fd_mark_internal(fd);
+}
+
 static void boot(void)
 {
+	static unsigned char before[FD_SNAPSHOT];
+	int stdio_fill[3] = { -1, -1, -1 }, fd;
 	struct ulk_start_opts so = { 0 };
 	const char *env = getenv(ULK_RUN_OPTS_ENV);
 	char err[512];
@@ -187,6 +223,11 @@ static void boot(void)
 		return;
 	}
 	shim_verbose = cfg.verbose;
+	/* ulk's descriptors must not land on a closed 0, 1 or 2. */
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			stdio_fill[fd] = open("/dev/null", O_RDWR);
+	fd_snapshot(before);
 	for (i = 0; i < cfg.n_devs; i++) {
 		boot_err = add_device(&cfg.devs[i]);
 		if (boot_err < 0)
@@ -210,6 +251,10 @@ static void boot(void)
 		    ulk_strerror(boot_err));
 		return;
 	}
+	protect_boot_fds(before);
+	for (fd = 0; fd < 3; fd++)
+		if (stdio_fill[fd] >= 0)
+			syscall(SYS_close, stdio_fill[fd]);
 	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
 		       shim_fdtable_fork_child);
 	if (shim_verbose)

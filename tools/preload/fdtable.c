@@ -58,6 +58,10 @@
  * high (from RLIMIT_NOFILE's soft limit / 2) so that the program's numbers
  * stay where it expects them; the program cannot close them (EBADF, as for
  * a descriptor it never had), and dup2() onto one moves it out of the way.
+ * The descriptors ulk itself opened at boot (TAP, eventfds) are protected
+ * the same way, except that they cannot move: dup2() onto one fails with
+ * EBUSY. Boot fills any gap among 0, 1 and 2 first, so they are never
+ * where a program redirects its standard streams.
  *
  * A is always close-on-exec on the host: a ulk socket cannot outlive its
  * kernel, which exec() destroys; the flag the program sets is kept in the
@@ -471,6 +475,8 @@ static int internal_move_locked(int fd)
 	    !(table[fd] & ENTRY_INTERNAL))
 		return 0;
 	s = entry_slot(table[fd]);
+	if (!s)
+		return -EBUSY;	/* libulk's own: it cannot move */
 	nfd = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
 	if (nfd < 0 || nfd >= table_size) {
 		if (nfd >= 0)
@@ -485,6 +491,19 @@ static int internal_move_locked(int fd)
 	table[fd] = 0;
 	host_close(fd);
 	return 0;
+}
+
+/**
+ * shim_fd_mark_internal() - protect a descriptor of ulk's own (a device's
+ * TAP, an I/O thread's eventfd) from the program's close(), close_range()
+ * and dup2(): a program that closes "all other descriptors" must not
+ * unplug its network.
+ * @fd: the descriptor.
+ */
+void shim_fd_mark_internal(int fd)
+{
+	if ((unsigned int)fd < (unsigned int)table_size)
+		__atomic_store_n(&table[fd], ENTRY_INTERNAL, __ATOMIC_RELEASE);
 }
 
 /**

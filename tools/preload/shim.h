@@ -37,6 +37,7 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec);
 int shim_fd_get_cloexec(int fd);
 int shim_fd_set_cloexec(int fd, int cloexec);
 int shim_fd_is_internal(int fd);
+void shim_fd_mark_internal(int fd);
 void shim_fd_mark_edge(int fd);
 int shim_fd_watch(int fd);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
