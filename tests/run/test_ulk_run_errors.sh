@@ -205,5 +205,26 @@ rc=$?
 [ "$rc" -eq 7 ] && pass "the program's exit status (7) passes through" ||
 	fail "program exiting 7: ulk-run exited $rc"
 
+# A program that gains privileges would silently bypass the shim.
+capped=$(command -v ping)
+if [ "$(id -u)" -eq 0 ] && getcap "$capped" 2>/dev/null | grep -q cap_net_raw &&
+	command -v setpriv >/dev/null; then
+	# Copies nobody can reach, wherever the build directory is.
+	chmod o+rx "$tmp"
+	cp "$ULK_RUN" "$tmp/ulk-run-copy" && chmod o+rx "$tmp/ulk-run-copy"
+	: >"$tmp/shim-copy.so" && chmod o+r "$tmp/shim-copy.so"
+	ULK_PRELOAD="$tmp/shim-copy.so" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$tmp/ulk-run-copy" -- "$capped" -c1 127.0.0.1 \
+		>/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "gains privileges" "$tmp/err"; then
+		pass "a program with file capabilities is refused (exit 2)"
+	else
+		fail "ping with file capabilities as nobody: exit $rc: $(cat "$tmp/err")"
+	fi
+else
+	echo "(not checked: a program with file capabilities needs root, setpriv and a capped ping)"
+fi
+
 echo "RESULT: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -247,6 +248,25 @@ static int runnable(const char *path, const char **why)
 }
 
 /* Check that PROGRAM can be run, as a shell would before running it. */
+/*
+ * The dynamic linker ignores LD_PRELOAD for a program that gains
+ * privileges when executed: it would run with the host's sockets, silently.
+ * Refuse it instead.
+ */
+static void check_not_secure(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return;
+	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()) ||
+	    (geteuid() != 0 &&
+	     getxattr(path, "security.capability", NULL, 0) > 0))
+		die(EXIT_USAGE, "%s: gains privileges when run (set-user-ID or file capabilities), so the dynamic linker would not load the shim and its sockets would be the host's; run it as root or as its owner",
+		    path);
+}
+
 static void find_program(const char *prog)
 {
 	const char *path = getenv("PATH"), *dir, *end, *why;
@@ -258,6 +278,7 @@ static void find_program(const char *prog)
 		status = runnable(prog, &why);
 		if (status)
 			die(status, "%s: %s", prog, why);
+		check_not_secure(prog);
 		return;
 	}
 	if (!path)
@@ -269,8 +290,10 @@ static void find_program(const char *prog)
 			 end > dir ? "/" : "", prog);
 		if (!stat(cand, &st) && !S_ISDIR(st.st_mode)) {
 			status = runnable(cand, &why);
-			if (!status)
+			if (!status) {
+				check_not_secure(cand);
 				return;
+			}
 			best = status;
 		}
 		if (!*end)
