@@ -369,6 +369,38 @@ static void check_signals(int conn, int peer)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/* Waits on ulk sockets only (which ulk serves itself). */
+static void check_ulk_only_waits(int conn, int peer)
+{
+	struct pollfd p[2] = { { -1, POLLIN, 0 }, { conn, POLLIN, 0 } };
+	struct timeval tv = { 0, 200 * 1000 };
+	struct delayed d;
+	pthread_t t;
+	fd_set rd;
+	int n;
+
+	later(&t, &d, peer, 100);
+	n = poll(p, 2, 3000);
+	pthread_join(t, NULL);
+	CHECK(n == 1 && p[1].revents == POLLIN && !p[0].revents, "poll on a ulk socket alone wakes for data ");
+	drain(conn);
+	FD_ZERO(&rd);
+	FD_SET(conn, &rd);
+	n = select(conn + 1, &rd, NULL, NULL, &tv);
+	CHECK(n == 0 && !FD_ISSET(conn, &rd) && tv.tv_sec == 0 && tv.tv_usec < 50 * 1000,
+	      "select on a ulk socket alone times out, time left %ld us ", (long)tv.tv_usec);
+	FD_SET(conn, &rd);
+	tv.tv_sec = 3;
+	later(&t, &d, peer, 100);
+	n = select(conn + 1, &rd, NULL, NULL, &tv);
+	pthread_join(t, NULL);
+	CHECK(n == 1 && FD_ISSET(conn, &rd), "select on a ulk socket alone wakes for data ");
+	drain(conn);
+	p[1].fd = -1;
+	n = poll(p, 2, 50);
+	CHECK(n == 0, "poll on ignored entries only just sleeps ");
+}
+
 /* poll() reports the socket's own events, not only in and out. */
 static void check_poll_events(const struct sockaddr_in *sa, int lfd)
 {
@@ -512,6 +544,7 @@ int main(void)
 		return 1;
 	check_poll(conn, peer, pfd[0], pfd[1]);
 	check_select(conn, peer, pfd[0], pfd[1]);
+	check_ulk_only_waits(conn, peer);
 	check_epoll(conn, peer, pfd[0], pfd[1]);
 	check_writable(&sa, lfd);
 	check_refused();

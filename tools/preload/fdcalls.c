@@ -12,10 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-#include <poll.h>
 #include <sys/ioctl.h>
-#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -266,125 +263,6 @@ int ioctl(int fd, unsigned long req, ...)
 		return (int)shim_finish(&ref, 0);
 	}
 	return (int)shim_finish(&ref, ulk_sys_ioctl(ref.ufd, req, (long)arg));
-}
-
-/*
- * The host serves poll, select and epoll; the shim only needs to know
- * which ulk sockets are waited on (to mirror them) and which edge-triggered.
- */
-/* Watch the ulk sockets among @fds; return whether there were any. */
-static int watch_pollfds(const struct pollfd *fds, nfds_t n)
-{
-	int any = 0;
-	nfds_t i;
-
-	for (i = 0; i < n; i++)
-		any |= shim_fd_watch(fds[i].fd);
-	return any;
-}
-
-/*
- * After the host's poll: the ulk sockets' revents are their own (POLLHUP,
- * POLLERR, POLLRDHUP, POLLPRI), not the shadow's. Return: the new count;
- * 0 if the shadows were ahead of the sockets (another thread got there
- * first), which the callers take as "wait again".
- */
-static int poll_fixup(struct pollfd *fds, nfds_t n, int ret)
-{
-	struct shim_ref ref;
-	nfds_t i;
-
-	for (i = 0; ret > 0 && i < n; i++) {
-		if (!fds[i].revents || shim_get(fds[i].fd, &ref) != 1)
-			continue;
-		fds[i].revents = shim_revents(&ref, fds[i].events);
-		shim_put(&ref);
-		if (!fds[i].revents)
-			ret--;
-	}
-	return ret;
-}
-
-static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
-			 const fd_set *e)
-{
-	int fd;
-
-	for (fd = 0; fd < n && fd < FD_SETSIZE; fd++)
-		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
-		    (e && FD_ISSET(fd, e)))
-			shim_fd_watch(fd);
-}
-
-/*
- * poll() and ppoll(), and their fortified forms: the host waits; with ulk
- * sockets among @fds the result is corrected, and a wake-up that turns out
- * to be for nothing waits again (with the whole timeout: a rare race).
- */
-#define POLL_BODY(call)							\
-	int any = watch_pollfds(fds, n), ret;				\
-									\
-	do								\
-		ret = (call);						\
-	while (any && ret > 0 && !(ret = poll_fixup(fds, n, ret)));	\
-	return ret
-
-int poll(struct pollfd *fds, nfds_t n, int timeout)
-{
-	POLL_BODY(NEXT("poll", int (*)(struct pollfd *, nfds_t, int))(
-		fds, n, timeout));
-}
-
-int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
-{
-	POLL_BODY(NEXT("__poll_chk", int (*)(struct pollfd *, nfds_t, int,
-					     size_t))(fds, n, timeout, fdslen));
-}
-
-int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
-	  const sigset_t *mask)
-{
-	POLL_BODY(NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
-					const struct timespec *,
-					const sigset_t *))(fds, n, tmo, mask));
-}
-
-int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
-		const sigset_t *mask, size_t fdslen)
-{
-	POLL_BODY(NEXT("__ppoll_chk", int (*)(struct pollfd *, nfds_t,
-					      const struct timespec *,
-					      const sigset_t *, size_t))(
-		fds, n, tmo, mask, fdslen));
-}
-
-int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tmo)
-{
-	watch_fdsets(n, r, w, e);
-	return NEXT("select", int (*)(int, fd_set *, fd_set *, fd_set *,
-				      struct timeval *))(n, r, w, e, tmo);
-}
-
-int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
-	    const struct timespec *tmo, const sigset_t *mask)
-{
-	watch_fdsets(n, r, w, e);
-	return NEXT("pselect", int (*)(int, fd_set *, fd_set *, fd_set *,
-				       const struct timespec *,
-				       const sigset_t *))(n, r, w, e, tmo,
-							   mask);
-}
-
-int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
-		shim_fd_watch(fd);
-	if (ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
-	    (ev->events & EPOLLET))
-		shim_fd_mark_edge(fd);
-	return NEXT("epoll_ctl", int (*)(int, int, int,
-					 struct epoll_event *))(epfd, op, fd,
-								ev);
 }
 
 /* sendfile() from a host file to a ulk socket: read and send in chunks. */
