@@ -31,6 +31,9 @@ except socket.gaierror as e:
 out=$(ulk python3 -c "import socket; print(socket.getaddrinfo('localhost', 80)[0][4][0])" 2>&1)
 grep -qE '^(127\.0\.0\.1|::1)$' <<<"$out" && pass "localhost from /etc/hosts: $out" || bad "localhost: $out"
 
+out=$(ulk python3 -c "import socket; print(socket.gethostbyname_ex('web.ulk.test'))" 2>&1)
+[ "$out" = "('web.ulk.test', [], ['$H4'])" ] && pass "gethostbyname_r: $out" || bad "gethostbyname_ex: $out"
+
 srcs=$(cut -d' ' -f1 "$tmp/dns.log" | sort -u | tr '\n' ' ')
 [ "$srcs" = "$U4 " ] && pass "every query came from ulk ($srcs)" || bad "queries came from: $srcs"
 exit $fail

@@ -16,8 +16,11 @@
  *    getaddrinfo() on the numeric form, so services, socket types and
  *    flags are glibc's, and freeaddrinfo() frees the list as usual.
  *
- * Not covered: gethostbyname() and friends, getnameinfo() of names, and
- * answers that only fit over TCP (truncated replies give what they hold).
+ * gethostbyname(), gethostbyname2() and their _r forms (sockperf's) use
+ * the same lookup, one family at a time.
+ *
+ * Not covered: getnameinfo() of names (reverse lookups), and answers that
+ * only fit over TCP (truncated replies give what they hold).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -395,4 +398,116 @@ int getaddrinfo(const char *node, const char *service,
 		head->ai_canonname = strdup(node);
 	*res = head;
 	return 0;
+}
+
+/* --- gethostbyname() and friends ----------------------------------------- */
+
+/*
+ * Fill @h from the addresses of @af among @addrs, with @buf holding the
+ * name, the address bytes and the pointer arrays. Return: 0 or ERANGE.
+ */
+static int fill_hostent(struct hostent *h, const char *name, int af,
+			const struct addr *addrs, int n, char *buf, size_t len)
+{
+	size_t alen = af == AF_INET ? 4 : 16, need, nlen = strlen(name) + 1;
+	char **list, *p;
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += addrs[i].family == af;
+	need = (size_t)(k + 2) * sizeof(char *) + (size_t)k * alen + nlen +
+	       sizeof(char *);
+	if (need > len)
+		return ERANGE;
+	list = (char **)buf;
+	p = buf + (size_t)(k + 2) * sizeof(char *);
+	h->h_aliases = list + k + 1;
+	h->h_aliases[0] = NULL;
+	h->h_addr_list = list;
+	for (i = 0, k = 0; i < n; i++) {
+		if (addrs[i].family != af)
+			continue;
+		memcpy(p, addrs[i].bytes, alen);
+		list[k++] = p;
+		p += alen;
+	}
+	list[k] = NULL;
+	memcpy(p, name, nlen);
+	h->h_name = p;
+	h->h_addrtype = af;
+	h->h_length = (int)alen;
+	return 0;
+}
+
+/* The common part of the four; 0, or an errno with *herr set. */
+static int hostent_lookup(const char *name, int af, struct hostent *h,
+			  char *buf, size_t len, int *herr)
+{
+	struct addr addrs[MAX_ADDRS];
+	int n;
+
+	if (af != AF_INET && af != AF_INET6) {
+		*herr = NO_RECOVERY;
+		return EAFNOSUPPORT;
+	}
+	if (shim_unavailable()) {
+		*herr = NO_RECOVERY;
+		return errno;
+	}
+	n = lookup(name, af, addrs);
+	if (n <= 0) {
+		*herr = n == EAI_AGAIN ? TRY_AGAIN : n == EAI_FAIL ?
+			NO_RECOVERY : n == EAI_NODATA ? NO_DATA : HOST_NOT_FOUND;
+		return ENOENT;
+	}
+	if (fill_hostent(h, name, af, addrs, n, buf, len)) {
+		*herr = NETDB_INTERNAL;
+		return ERANGE;
+	}
+	return 0;
+}
+
+int gethostbyname2_r(const char *name, int af, struct hostent *h, char *buf,
+		     size_t len, struct hostent **res, int *herr)
+{
+	static int (*next)(const char *, int, struct hostent *, char *,
+			   size_t, struct hostent **, int *);
+	int err;
+
+	if (!next)
+		next = shim_next("gethostbyname2_r");
+	if (!name || is_numeric(name))
+		return next(name, af, h, buf, len, res, herr);
+	err = hostent_lookup(name, af, h, buf, len, herr);
+	*res = err ? NULL : h;
+	return err == ENOENT ? 0 : err;
+}
+
+int gethostbyname_r(const char *name, struct hostent *h, char *buf,
+		    size_t len, struct hostent **res, int *herr)
+{
+	return gethostbyname2_r(name, AF_INET, h, buf, len, res, herr);
+}
+
+struct hostent *gethostbyname2(const char *name, int af)
+{
+	static __thread struct hostent h;
+	static __thread char buf[1024];
+	static struct hostent *(*next)(const char *, int);
+	struct hostent *res;
+	int herr;
+
+	if (!next)
+		next = shim_next("gethostbyname2");
+	if (!name || is_numeric(name))
+		return next(name, af);
+	gethostbyname2_r(name, af, &h, buf, sizeof(buf), &res, &herr);
+	if (!res)
+		h_errno = herr;
+	return res;
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	return gethostbyname2(name, AF_INET);
 }
