@@ -143,6 +143,15 @@ static struct shim_slot *graveyard;
 static int watch_epfd = -1;
 static pthread_t watcher;
 
+/*
+ * The table's size, read where no lock orders it after the set-up (the
+ * lock-free look-ups): 0 until shim_fdtable_init() has published the table.
+ */
+static inline unsigned int table_limit(void)
+{
+	return (unsigned int)__atomic_load_n(&table_size, __ATOMIC_ACQUIRE);
+}
+
 static inline struct shim_slot *entry_slot(uintptr_t e)
 {
 	return (struct shim_slot *)(e & ~ENTRY_FLAGS);
@@ -307,7 +316,7 @@ int shim_get(int fd, struct shim_ref *ref)
 	struct shim_slot *s;
 	uintptr_t e;
 
-	if ((unsigned int)fd >= (unsigned int)table_size)
+	if ((unsigned int)fd >= table_limit())
 		return 0;
 	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
 	if (!e || (e & ENTRY_INTERNAL))
@@ -514,7 +523,7 @@ void shim_fd_mark_internal(int fd)
  */
 int shim_fd_is_internal(int fd)
 {
-	return (unsigned int)fd < (unsigned int)table_size &&
+	return (unsigned int)fd < table_limit() &&
 	       (__atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) & ENTRY_INTERNAL);
 }
 
@@ -532,7 +541,7 @@ int shim_fd_watch(int fd)
 	struct shim_slot *s;
 	int first;
 
-	if ((unsigned int)fd >= (unsigned int)table_size ||
+	if ((unsigned int)fd >= table_limit() ||
 	    !__atomic_load_n(&table[fd], __ATOMIC_RELAXED) ||
 	    shim_get(fd, &ref) != 1)
 		return 0;
@@ -663,7 +672,7 @@ int shim_fd_get_cloexec(int fd)
 {
 	uintptr_t e;
 
-	if ((unsigned int)fd >= (unsigned int)table_size)
+	if ((unsigned int)fd >= table_limit())
 		return -1;
 	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
 	if (!e || (e & ENTRY_INTERNAL))
@@ -806,7 +815,7 @@ int shim_fdtable_init(void)
 	if (mem == MAP_FAILED)
 		return -errno;
 	table = mem;
-	table_size = (int)size;
+	__atomic_store_n(&table_size, (int)size, __ATOMIC_RELEASE);
 	internal_base = (int)(rl.rlim_cur / 2);
 	if (internal_base < 16)
 		internal_base = 16;
