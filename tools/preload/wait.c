@@ -29,6 +29,8 @@
 
 #include "shim.h"
 
+extern void __chk_fail(void) __attribute__((noreturn));
+
 #define NEXT(name, type) \
 	({ static __typeof__(type) next_; \
 	   if (!next_) \
@@ -241,60 +243,106 @@ static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
 			shim_fd_watch(fd);
 }
 
+static void ts_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+/* @a - @b, or zero if @b is later. */
+static struct timespec ts_left(struct timespec a, struct timespec b)
+{
+	struct timespec d = { a.tv_sec - b.tv_sec, a.tv_nsec - b.tv_nsec };
+
+	if (d.tv_nsec < 0) {
+		d.tv_sec--;
+		d.tv_nsec += 1000000000L;
+	}
+	if (d.tv_sec < 0)
+		d.tv_sec = d.tv_nsec = 0;
+	return d;
+}
+
 /*
- * poll() and ppoll(), and their fortified forms: the host waits; with ulk
- * sockets among @fds the result is corrected, and a wake-up that turns out
- * to be for nothing waits again (with the whole timeout: a rare race).
+ * poll() and ppoll(), and their fortified forms: the host waits (ppoll);
+ * with ulk sockets among @fds the result is corrected, and a wake-up that
+ * turns out to be for nothing (a shadow ahead of its socket because
+ * another thread read first) waits again for the time that is left.
  */
-#define POLL_BODY(tmo, mask, call)					\
-	int any, ret;							\
-									\
-	if (!(mask) && poll_in_ulk(fds, n, tmo, &ret))			\
-		return ret;						\
-	any = watch_pollfds(fds, n);					\
-	do								\
-		ret = (call);						\
-	while (any && ret > 0 && !(ret = poll_fixup(fds, n, ret)));	\
-	return ret
+static int poll_common(struct pollfd *fds, nfds_t n,
+		       const struct timespec *tmo, const sigset_t *mask)
+{
+	struct timespec deadline = { 0, 0 }, now, left = { 0, 0 };
+	int any, ret;
+
+	if (!mask && poll_in_ulk(fds, n, tmo, &ret))
+		return ret;
+	any = watch_pollfds(fds, n);
+	if (tmo) {
+		ts_now(&now);
+		deadline.tv_sec = now.tv_sec + tmo->tv_sec;
+		deadline.tv_nsec = now.tv_nsec + tmo->tv_nsec;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		left = *tmo;
+	}
+	for (;;) {
+		ret = NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
+					    const struct timespec *,
+					    const sigset_t *))(fds, n,
+							       tmo ? &left : NULL,
+							       mask);
+		if (!any || ret <= 0)
+			return ret;
+		ret = poll_fixup(fds, n, ret);
+		if (ret)
+			return ret;
+		if (tmo) {
+			ts_now(&now);
+			left = ts_left(deadline, now);
+			if (!left.tv_sec && !left.tv_nsec)
+				return 0;
+		}
+	}
+}
 
 /* poll()'s milliseconds as ppoll()'s timeout; NULL for "forever". */
-#define POLL_TMO(ms, ts)						\
-	((ms) < 0 ? NULL : ((ts).tv_sec = (ms) / 1000,			\
-			    (ts).tv_nsec = (ms) % 1000 * 1000000L, &(ts)))
+static const struct timespec *poll_tmo(int ms, struct timespec *ts)
+{
+	if (ms < 0)
+		return NULL;
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = ms % 1000 * 1000000L;
+	return ts;
+}
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct timespec ts;
 
-	POLL_BODY(POLL_TMO(timeout, ts), NULL,
-		  NEXT("poll", int (*)(struct pollfd *, nfds_t, int))(
-			fds, n, timeout));
+	return poll_common(fds, n, poll_tmo(timeout, &ts), NULL);
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
-	struct timespec ts;
-
-	POLL_BODY(POLL_TMO(timeout, ts), NULL,
-		  NEXT("__poll_chk", int (*)(struct pollfd *, nfds_t, int,
-					     size_t))(fds, n, timeout, fdslen));
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout);
 }
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	  const sigset_t *mask)
 {
-	POLL_BODY(tmo, mask, NEXT("ppoll", int (*)(struct pollfd *, nfds_t,
-					const struct timespec *,
-					const sigset_t *))(fds, n, tmo, mask));
+	return poll_common(fds, n, tmo, mask);
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		const sigset_t *mask, size_t fdslen)
 {
-	POLL_BODY(tmo, mask, NEXT("__ppoll_chk", int (*)(struct pollfd *, nfds_t,
-					      const struct timespec *,
-					      const sigset_t *, size_t))(
-		fds, n, tmo, mask, fdslen));
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll_common(fds, n, tmo, mask);
 }
 
 int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tmo)
