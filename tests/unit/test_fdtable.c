@@ -139,7 +139,7 @@ static void check_readiness(void)
 	served_call(a);
 	CHECK(host_revents(a, POLLIN, 0) == 0, "not mirrored before the program waits on it");
 
-	shim_fd_watch(a);
+	shim_fd_watch(a, 0);
 	CHECK(host_revents(a, POLLIN | POLLOUT, 0) == POLLIN, "watched: readable, not writable");
 	ready[10] = POLLOUT;
 	served_call(a);
@@ -157,7 +157,7 @@ static void check_readiness(void)
 
 	ep = epoll_create1(0);
 	epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev);
-	shim_fd_mark_edge(a);
+	shim_fd_watch(a, 1);
 	n = epoll_wait(ep, &out, 1, 0);
 	CHECK(n == 1, "edge-triggered: first edge");
 	CHECK(epoll_wait(ep, &out, 1, 0) == 0, "edge-triggered: no second edge by itself");
@@ -185,7 +185,7 @@ static void check_dup_close(void)
 	      closed[11] == 1, "the last copy closes it");
 
 	a = shim_fd_install(12, 0);
-	shim_fd_watch(a);
+	shim_fd_watch(a, 0);
 	in = find_internal();
 	errno = 0;
 	CHECK(in >= 0 && shim_fd_close(in) == -1 && errno == EBADF, "the shim's own descriptors cannot be closed");

@@ -106,10 +106,23 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 	return 0;
 }
 
+/* accept4() in ulk on a held listening socket, and the new descriptor. */
+static int accept_ulk(struct shim_ref *ref, struct sockaddr *addr,
+		      socklen_t *alen, int flags)
+{
+	long u;
+
+	do
+		u = ulk_sys_accept4(ref->ufd, (void *)addr, alen, flags);
+	while (u == -EINTR && shim_restart_after_signal());
+	if (shim_finish(ref, u < 0 ? u : 0) < 0)
+		return -1;
+	return shim_fd_install((int)u, !!(flags & SOCK_CLOEXEC));
+}
+
 int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct shim_ref ref;
-	long u;
 
 	switch (shim_get(fd, &ref)) {
 	case 0:
@@ -119,12 +132,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	case -1:
 		return -1;
 	}
-	do
-		u = ulk_sys_accept4(ref.ufd, (void *)addr, alen, flags);
-	while (u == -EINTR && shim_restart_after_signal());
-	if (shim_finish(&ref, u < 0 ? u : 0) < 0)
-		return -1;
-	return shim_fd_install((int)u, !!(flags & SOCK_CLOEXEC));
+	return accept_ulk(&ref, addr, alen, flags);
 }
 
 int accept(int fd, struct sockaddr *addr, socklen_t *alen)
@@ -138,8 +146,7 @@ int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	case -1:
 		return -1;
 	}
-	shim_finish(&ref, 0);
-	return accept4(fd, addr, alen, 0);
+	return accept_ulk(&ref, addr, alen, 0);
 }
 
 int close(int fd)
@@ -189,58 +196,48 @@ int dup3(int oldfd, int newfd, int flags)
 	return shim_fd_dup(oldfd, newfd, 0, !!(flags & O_CLOEXEC));
 }
 
-static int fcntl_common(const char *name, int fd, int cmd, long arg)
+/*
+ * The descriptor flags and copies are the table's; everything else is the
+ * socket's. fcntl64 is the same function (glibc's are one on 64-bit).
+ */
+int fcntl(int fd, int cmd, ...)
 {
 	struct shim_ref ref;
+	va_list ap;
+	long arg;
 	int r;
 
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
 	if (shim_fd_is_internal(fd)) {
 		errno = EBADF;
 		return -1;
 	}
 	switch (shim_get(fd, &ref)) {
 	case 0:
-		return NEXT(name, int (*)(int, int, ...))(fd, cmd, arg);
+		return NEXT("fcntl", int (*)(int, int, ...))(fd, cmd, arg);
 	case -1:
 		return -1;
 	}
 	switch (cmd) {
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
-		shim_finish(&ref, 0);
+		shim_put(&ref);
 		return shim_fd_dup(fd, -1, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	case F_GETFD:
 		r = shim_fd_get_cloexec(fd);
-		shim_finish(&ref, 0);
+		shim_put(&ref);
 		return r > 0 ? FD_CLOEXEC : 0;
 	case F_SETFD:
 		shim_fd_set_cloexec(fd, !!(arg & FD_CLOEXEC));
-		return (int)shim_finish(&ref, 0);
+		shim_put(&ref);
+		return 0;
 	}
 	return (int)shim_finish(&ref, ulk_sys_fcntl(ref.ufd, cmd, arg));
 }
 
-int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	return fcntl_common("fcntl", fd, cmd, arg);
-}
-
-int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	return fcntl_common("fcntl64", fd, cmd, arg);
-}
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 int ioctl(int fd, unsigned long req, ...)
 {
@@ -260,7 +257,8 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	if (req == FIOCLEX || req == FIONCLEX) {
 		shim_fd_set_cloexec(fd, req == FIOCLEX);
-		return (int)shim_finish(&ref, 0);
+		shim_put(&ref);
+		return 0;
 	}
 	return (int)shim_finish(&ref, ulk_sys_ioctl(ref.ufd, req, (long)arg));
 }
@@ -314,7 +312,7 @@ ssize_t sendfile(int out, int in, off_t *offset, size_t count)
 	switch (shim_get(in, &iref)) {
 	case 1:
 		/* Linux cannot sendfile() from a socket either. */
-		shim_finish(&iref, 0);
+		shim_put(&iref);
 		errno = EINVAL;
 		return -1;
 	case -1:

@@ -204,11 +204,8 @@ static void shadow_clear_in(struct shim_slot *s)
 
 static void shadow_set_out(struct shim_slot *s)
 {
-	static char buf[PARK_SIZE];
-
-	while (syscall(SYS_recvfrom, s->b, buf, sizeof(buf), MSG_DONTWAIT,
-		       NULL, NULL) >= 0)
-		;
+	/* At most one datagram is parked: receiving nothing of it drops it. */
+	syscall(SYS_recvfrom, s->b, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	s->out = 1;
 }
 
@@ -531,10 +528,12 @@ int shim_fd_is_internal(int fd)
  * shim_fd_watch() - start mirroring a ulk socket's readiness on its
  * descriptor, because the program is about to wait on it on the host.
  * @fd: the program's descriptor (anything else is ignored).
+ * @edge: the wait is edge-triggered (EPOLLET): from now on each arrival
+ *	must be an edge on the descriptor.
  *
  * Return: 1 if @fd is a ulk socket, else 0.
  */
-int shim_fd_watch(int fd)
+int shim_fd_watch(int fd, int edge)
 {
 	struct ulk_epoll_event ev;
 	struct shim_ref ref;
@@ -546,6 +545,13 @@ int shim_fd_watch(int fd)
 	    shim_get(fd, &ref) != 1)
 		return 0;
 	s = ref.slot;
+	if (edge)
+		__atomic_store_n(&s->edge, 1, __ATOMIC_RELAXED);
+	/* Every poll names its descriptors again: the common case is quick. */
+	if (__atomic_load_n(&s->watched, __ATOMIC_ACQUIRE)) {
+		slot_put(s);
+		return 1;
+	}
 	pthread_mutex_lock(&s->lock);
 	first = !s->watched;
 	__atomic_store_n(&s->watched, 1, __ATOMIC_RELEASE);
@@ -560,21 +566,6 @@ int shim_fd_watch(int fd)
 	}
 	slot_put(s);
 	return 1;
-}
-
-/**
- * shim_fd_mark_edge() - note that the program waits on a ulk socket
- * edge-triggered, so each arrival must be an edge on its descriptor.
- * @fd: the program's descriptor (anything else is ignored).
- */
-void shim_fd_mark_edge(int fd)
-{
-	struct shim_ref ref;
-
-	if (shim_get(fd, &ref) != 1)
-		return;
-	__atomic_store_n(&ref.slot->edge, 1, __ATOMIC_RELAXED);
-	slot_put(ref.slot);
 }
 
 /**

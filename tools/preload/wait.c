@@ -206,7 +206,7 @@ static int watch_pollfds(const struct pollfd *fds, nfds_t n)
 	nfds_t i;
 
 	for (i = 0; i < n; i++)
-		any |= shim_fd_watch(fds[i].fd);
+		any |= shim_fd_watch(fds[i].fd, 0);
 	return any;
 }
 
@@ -240,7 +240,7 @@ static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
 	for (fd = 0; fd < n && fd < FD_SETSIZE; fd++)
 		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
 		    (e && FD_ISSET(fd, e)))
-			shim_fd_watch(fd);
+			shim_fd_watch(fd, 0);
 }
 
 static void ts_now(struct timespec *ts)
@@ -369,10 +369,7 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
-		shim_fd_watch(fd);
-	if (ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
-	    (ev->events & EPOLLET))
-		shim_fd_mark_edge(fd);
+		shim_fd_watch(fd, ev && (ev->events & EPOLLET));
 	return NEXT("epoll_ctl", int (*)(int, int, int,
 					 struct epoll_event *))(epfd, op, fd,
 								ev);
