@@ -208,10 +208,10 @@ static void protect_boot_fds(const unsigned char *before)
 			shim_fd_mark_internal(fd);
 }
 
-static void boot(void)
+/* Boot and configure; boot_err says how it went, and was said. */
+static void boot_steps(void)
 {
 	static unsigned char before[FD_SNAPSHOT];
-	int stdio_fill[3] = { -1, -1, -1 }, fd;
 	struct ulk_start_opts so = { 0 };
 	const char *env = getenv(ULK_RUN_OPTS_ENV);
 	char err[512];
@@ -223,10 +223,6 @@ static void boot(void)
 		return;
 	}
 	shim_verbose = cfg.verbose;
-	/* ulk's descriptors must not land on a closed 0, 1 or 2. */
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			stdio_fill[fd] = open("/dev/null", O_RDWR);
 	fd_snapshot(before);
 	for (i = 0; i < cfg.n_devs; i++) {
 		boot_err = add_device(&cfg.devs[i]);
@@ -252,13 +248,24 @@ static void boot(void)
 		return;
 	}
 	protect_boot_fds(before);
-	for (fd = 0; fd < 3; fd++)
-		if (stdio_fill[fd] >= 0)
-			syscall(SYS_close, stdio_fill[fd]);
 	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
 		       shim_fdtable_fork_child);
 	if (shim_verbose)
 		say("ulk-run: ulk is up in pid %d", (int)getpid());
+}
+
+static void boot(void)
+{
+	int stdio_fill[3] = { -1, -1, -1 }, fd;
+
+	/* ulk's descriptors must not land on a closed 0, 1 or 2. */
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			stdio_fill[fd] = open("/dev/null", O_RDWR);
+	boot_steps();
+	for (fd = 0; fd < 3; fd++)
+		if (stdio_fill[fd] >= 0)
+			syscall(SYS_close, stdio_fill[fd]);
 }
 
 /**
