@@ -19,10 +19,13 @@
  * block carries a header just below the returned pointer saying which path
  * made it, so mem_free needs no lookup.
  *
- * Timers. One host thread per timer, asleep on a condition variable that
- * runs on CLOCK_MONOTONIC (the clock time_ns reads and deadlines are given
- * in), so a deadline is a single timed wait: no polling and no wake-ups
- * while disarmed. The callback runs without the timer's lock so it may
+ * Timers. One host thread per timer, blocked in read() on a timerfd on
+ * CLOCK_MONOTONIC (the clock time_ns reads and deadlines are given in).
+ * Arming, re-arming and cancelling are one timerfd_settime() by the caller
+ * and never wake the thread: it wakes only when a deadline passes. (The
+ * kernel re-programs its clock event device at every idle entry and exit;
+ * a condition-variable timer woke its thread each time, across vCPUs.)
+ * The callback runs on the timer's thread with no lock held, so it may
  * re-arm the timer (the kernel's clock event handler does that from the
  * timer interrupt) or free it.
  *
@@ -44,9 +47,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hostfd.h"
 #include "hostops_posix.h"
 
 #define THREAD_STACK_SIZE	(2UL << 20)
@@ -485,16 +490,12 @@ static unsigned long long host_realtime_ns(void)
 }
 
 struct ulk_timer {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* on CLOCK_MONOTONIC */
+	int tfd;			/* timerfd on CLOCK_MONOTONIC */
 	pthread_t thread;
 	void (*fn)(void *);
 	void *arg;
-	/* Below: protected by @lock. */
-	unsigned long long deadline;	/* CLOCK_MONOTONIC ns, if @armed */
-	bool armed;
-	bool stop;			/* timer_free was called */
-	bool self_free;			/* ... from the callback: thread frees */
+	int stop;			/* timer_free was called */
+	int self_free;			/* ... from the callback: thread frees */
 };
 
 /* The timer whose callback this thread runs, so timer_free knows itself. */
@@ -502,40 +503,27 @@ static __thread struct ulk_timer *current_timer;
 
 static void timer_destroy(struct ulk_timer *t)
 {
-	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->lock);
+	close(t->tfd);
 	free(t);
 }
 
 static void *timer_thread(void *p)
 {
 	struct ulk_timer *t = p;
-	bool self_free;
+	uint64_t expirations;
 
 	current_timer = t;
-	pthread_mutex_lock(&t->lock);
-	while (!t->stop) {
-		struct timespec ts;
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		ssize_t n = read(t->tfd, &expirations, sizeof(expirations));
 
-		if (!t->armed) {
-			pthread_cond_wait(&t->cond, &t->lock);
+		if (__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE))
+			break;
+		/* EINTR, or re-armed between expiry and read (ECANCELED). */
+		if (n != (ssize_t)sizeof(expirations))
 			continue;
-		}
-		if (host_time_ns() < t->deadline) {
-			ts.tv_sec = (time_t)(t->deadline / NSEC_PER_SEC);
-			ts.tv_nsec = (long)(t->deadline % NSEC_PER_SEC);
-			pthread_cond_timedwait(&t->cond, &t->lock, &ts);
-			/* Woken early, re-armed or cancelled: look again. */
-			continue;
-		}
-		t->armed = false;
-		pthread_mutex_unlock(&t->lock);
 		t->fn(t->arg);
-		pthread_mutex_lock(&t->lock);
 	}
-	self_free = t->self_free;
-	pthread_mutex_unlock(&t->lock);
-	if (self_free)
+	if (__atomic_load_n(&t->self_free, __ATOMIC_ACQUIRE))
 		timer_destroy(t);
 	return NULL;
 }
@@ -543,69 +531,60 @@ static void *timer_thread(void *p)
 static struct ulk_timer *host_timer_alloc(void (*fn)(void *), void *arg)
 {
 	struct ulk_timer *t = calloc(1, sizeof(*t));
-	pthread_condattr_t attr;
 
 	if (!t)
 		return NULL;
 	t->fn = fn;
 	t->arg = arg;
-	if (pthread_mutex_init(&t->lock, NULL))
+	t->tfd = ulk_hostfd_move_high(timerfd_create(CLOCK_MONOTONIC,
+						    TFD_CLOEXEC));
+	if (t->tfd < 0)
 		goto fail_free;
-	if (pthread_condattr_init(&attr))
-		goto fail_mutex;
-	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&t->cond, &attr)) {
-		pthread_condattr_destroy(&attr);
-		goto fail_mutex;
-	}
-	pthread_condattr_destroy(&attr);
 	if (start_thread(&t->thread, false, timer_thread, t))
-		goto fail_cond;
+		goto fail_fd;
 	return t;
 
-fail_cond:
-	pthread_cond_destroy(&t->cond);
-fail_mutex:
-	pthread_mutex_destroy(&t->lock);
+fail_fd:
+	close(t->tfd);
 fail_free:
 	free(t);
 	return NULL;
 }
 
+static int arm(struct ulk_timer *t, unsigned long long when_ns)
+{
+	struct itimerspec its = {
+		.it_value.tv_sec = (time_t)(when_ns / NSEC_PER_SEC),
+		.it_value.tv_nsec = (long)(when_ns % NSEC_PER_SEC),
+	};
+
+	return timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL) ? -errno : 0;
+}
+
 static int host_timer_set(struct ulk_timer *t, unsigned long long when_ns)
 {
-	pthread_mutex_lock(&t->lock);
-	t->deadline = when_ns;
-	t->armed = true;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	return 0;
+	/* 0 would disarm; a deadline of 0 is long past: fire now. */
+	return arm(t, when_ns ? when_ns : 1);
 }
 
 static void host_timer_cancel(struct ulk_timer *t)
 {
-	pthread_mutex_lock(&t->lock);
-	t->armed = false;
-	/* Not needed for correctness; lets the thread drop its timed wait. */
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
+	arm(t, 0);
 }
 
 static void host_timer_free(struct ulk_timer *t)
 {
 	bool own = current_timer == t;
 
-	pthread_mutex_lock(&t->lock);
-	t->armed = false;
-	t->stop = true;
-	/* From the callback: the thread frees once the callback returns. */
-	t->self_free = own;
-	pthread_cond_signal(&t->cond);
-	pthread_mutex_unlock(&t->lock);
+	__atomic_store_n(&t->self_free, own, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	if (own) {
+		/* The thread frees the timer once the callback returns. */
 		pthread_detach(pthread_self());
 		return;
 	}
+	/* Wake the thread out of its read; it sees @stop and ends. */
+	arm(t, 1);
 	/* Waits for a callback in progress, as the contract promises. */
 	pthread_join(t->thread, NULL);
 	timer_destroy(t);

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostfd.h"
 #include "net/backend.h"
 
 #define PIPE_SNDBUF		(4 << 20)
@@ -284,7 +285,8 @@ int ulk_net_pipe_path(const char *path, int role,
 	}
 	snprintf(peer.sun_path, sizeof(peer.sun_path), "%s.%s", path, theirs);
 
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = ulk_hostfd_move_high(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+					      SOCK_CLOEXEC, 0));
 	if (fd < 0) {
 		err = errno;
 		snprintf(why, why_len, "pipe: socket: %s", strerror(err));

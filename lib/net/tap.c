@@ -25,6 +25,7 @@
 
 #include <linux/if_tun.h>
 
+#include "hostfd.h"
 #include "net/backend.h"
 
 #define TUN_PATH	"/dev/net/tun"
@@ -149,7 +150,7 @@ int ulk_net_tap_open(const char *ifname, struct ulk_net_backend **out,
 			 ifname ? ifname : "(null)", IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	fd = open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	fd = ulk_hostfd_move_high(open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC));
 	if (fd < 0) {
 		err = errno;
 		snprintf(why, why_len, "tap %s: cannot open %s: %s", ifname,

@@ -68,6 +68,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
+#include "hostfd.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 
@@ -781,7 +782,7 @@ int ulk_vnet_create(struct ulk_net_backend *be, const unsigned char mac[6],
 	vn = calloc(1, sizeof(*vn));
 	if (!vn)
 		return -ENOMEM;
-	vn->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	vn->evfd = ulk_hostfd_move_high(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	if (vn->evfd < 0) {
 		int err = -errno;
 

@@ -61,14 +61,42 @@
  * (and it runs the interrupt) or the releaser's re-check comes after the
  * raiser's mark (and it does): no interrupt is left behind.
  *
- * Idle. arch_cpu_idle() releases the token (with the same re-check) and
- * waits on idle's semaphore. Only a context switch to idle posts it, so
- * there is no "idle decided to sleep" flag to race with: an interrupt or a
- * system call arriving at any point takes the token and, if a task became
- * runnable, switches to it on idle's behalf. If none did, idle's thread
- * stays parked, so the borrower does what the idle loop would do after an
- * interrupt: it reprograms the stopped tick for timers the handlers armed
- * (idle_retick()).
+ * Idle is virtual. The idle task's own thread runs only once: at boot it
+ * reaches arch_cpu_idle(), releases the token and parks for good. From
+ * then on a switch to idle (ulk_idle_resting) posts no semaphore: the
+ * thread that made the switch continues as idle itself. It runs the
+ * switch's tail, does what do_idle() does on entry (tick_nohz_idle_enter())
+ * and what arch_cpu_idle() does (stop the tick, release the token with the
+ * re-check), and then waits on its own semaphore for its own task's next
+ * turn. A blocking thread therefore gives the CPU back without waking
+ * anyone. While the token is free with idle current, the kernel's state is
+ * exactly that of an idle loop sleeping in arch_cpu_idle(): in idle (the
+ * tick's INIDLE), tick stopped. Whoever takes the token then is a borrower
+ * acting for idle: after interrupts it restops the tick for timers the
+ * handlers armed (idle_retick()), and before it reschedules on idle's
+ * behalf it does what do_idle() does on the way out (tick_nohz_idle_exit():
+ * jiffies caught up, the tick restarted for the task that will run). There
+ * is no "idle decided to sleep" flag, so there is no window in which a
+ * wake-up can be lost: an interrupt or a system call arriving at any point
+ * takes the token and finds the state above.
+ *
+ * Escapes and idle. A borrower whose reschedule picks idle has nobody to
+ * hand the token to: __switch_to() records the switched-out task in
+ * ulk_hthread.idle_prev and escapes with the token still held; every
+ * escape point settles that debt (settle_idle(): tail, idle entry,
+ * release), so the tail still runs exactly once.
+ *
+ * The tick while not idle. A task other than idle being current means the
+ * CPU is busy, so the periodic tick runs (jiffies, timer wheel, scheduler
+ * tick), as on hardware. A host task stays current while its thread runs
+ * application code (case (b)), which would keep the tick, and a host timer
+ * thread, waking HZ times a second for an instance that has nothing to do.
+ * So a borrower that finds current a host task whose thread left the
+ * kernel more than a jiffy ago (ulk_hthread.left_jiffies, stamped at every
+ * system call exit) parks it, as it would before any reschedule: idle
+ * becomes current and the tick stops. That thread's next system call takes
+ * the slow path once (wake the parked task, switch to it on idle's behalf,
+ * no thread wake-up), then the fast path again.
  */
 #include <linux/sched.h>
 #include <linux/cpu.h>
@@ -87,6 +115,7 @@ struct ulk_hthread *ulk_cpu_holder;
 struct task_struct *ulk_switch_last;
 struct task_struct *ulk_current = &init_task;
 int ulk_halted;
+bool ulk_idle_resting;
 
 static struct ulk_sem *ulk_cpu_sem;
 
@@ -208,11 +237,19 @@ void ulk_irq_run_pending(void)
  * Reschedule on behalf of current from a thread that will not wait as
  * current. If current is a host task, its application thread is (or is
  * about to be) running application code: park it first, so the scheduler
- * cannot pick it until that thread's next system call wakes it. Returns
- * only if the scheduler kept current; otherwise the thread escapes.
+ * cannot pick it until that thread's next system call wakes it. If current
+ * is idle, leave idle first as do_idle() would (and come back into it if
+ * the scheduler finds nothing else to run). Returns only if the scheduler
+ * kept current; otherwise the thread escapes.
  */
 static void schedule_as_borrower(void)
 {
+	if (is_idle_task(current)) {
+		tick_nohz_idle_exit();
+		schedule();
+		tick_nohz_idle_enter();
+		return;
+	}
 	if (current->thread.host_task)
 		__set_current_state(TASK_PARKED);
 	schedule();
@@ -223,17 +260,28 @@ static void schedule_as_borrower(void)
  * about to: with the CPU free and current a host task in application code,
  * nobody would otherwise call the scheduler for a task woken without
  * preempting current (a blocked reader woken by a writer's system call).
+ * And a host task whose thread has been out of the kernel for over a
+ * jiffy gives way to idle, so that the tick can stop (see "The tick while
+ * not idle"); its own thread, leaving a system call, never parks it.
  */
-static bool must_reschedule(void)
+static bool must_reschedule(struct ulk_hthread *self)
 {
-	return need_resched() ||
-	       (current->thread.host_task && nr_running() > 1);
+	struct task_struct *cur = current;
+
+	if (need_resched())
+		return true;
+	if (!cur->thread.host_task)
+		return false;
+	if (nr_running() > 1)
+		return true;
+	return cur->thread.ht != self &&
+	       time_after(jiffies, cur->thread.ht->left_jiffies + 1);
 }
 
 /*
- * Interrupts just ran while idle is current (its thread parked in
- * arch_cpu_idle()): do what the idle loop does after every interrupt on
- * real hardware, and reprogram the stopped tick for the next timer. The
+ * Interrupts just ran while idle is current (virtually: see "Idle is
+ * virtual"): do what the idle loop does after every interrupt on real
+ * hardware, and reprogram the stopped tick for the next timer. The
  * handlers may have armed timers (a neighbour or TCP timer re-armed from
  * softirq, a socket timeout...) that the tick, stopped for a later event
  * or for none, knows nothing about; without this they would never fire.
@@ -252,7 +300,7 @@ static void leave_body(void *data)
 
 	for (;;) {
 		local_irq_enable();
-		if (must_reschedule())
+		if (must_reschedule(self))
 			schedule_as_borrower();
 		if (is_idle_task(current))
 			idle_retick();
@@ -269,6 +317,50 @@ static void leave_body(void *data)
 	}
 }
 
+/* Run @fn with @self's escape point set to here. */
+static void escapable(struct ulk_hthread *self, void (*fn)(void *), void *arg)
+{
+	struct ulk_jmp_buf jb, *outer = self->escape;
+
+	self->escape = &jb;
+	ulk_host->jmp_buf_set(&jb, fn, arg);
+	self->escape = outer;
+}
+
+/*
+ * @self escaped from a switch to idle with the token (see "Escapes and
+ * idle"): continue as idle, as a switched-to idle thread would, until the
+ * token is released or handed to another task's thread.
+ */
+static void settle_idle(struct ulk_hthread *self)
+{
+	struct task_struct *prev;
+
+	while ((prev = self->idle_prev)) {
+		self->idle_prev = NULL;
+		schedule_tail(prev);
+		tick_nohz_idle_enter();
+		escapable(self, leave_body, self);
+	}
+}
+
+/**
+ * ulk_cpu_run_escapable() - run @fn, which may reschedule on current's
+ * behalf, with the calling thread's escape point set.
+ * @self: the calling thread, holding the token.
+ * @fn: what to run; a switch it makes hands the CPU over and returns here.
+ * @arg: passed to @fn.
+ *
+ * If a switch @fn made picked idle, the calling thread continues as idle
+ * until the token is free (see "Escapes and idle").
+ */
+void ulk_cpu_run_escapable(struct ulk_hthread *self, void (*fn)(void *),
+			   void *arg)
+{
+	escapable(self, fn, arg);
+	settle_idle(self);
+}
+
 /**
  * ulk_cpu_leave() - give up the token held by the calling thread.
  * @self: the calling thread.
@@ -282,11 +374,7 @@ static void leave_body(void *data)
  */
 void ulk_cpu_leave(struct ulk_hthread *self)
 {
-	struct ulk_jmp_buf jb;
-
-	self->escape = &jb;
-	ulk_host->jmp_buf_set(&jb, leave_body, self);
-	self->escape = NULL;
+	ulk_cpu_run_escapable(self, leave_body, self);
 }
 
 static void schedule_away_body(void *data)
@@ -305,12 +393,9 @@ static void schedule_away_body(void *data)
  */
 void ulk_cpu_schedule_away(struct ulk_hthread *self)
 {
-	struct ulk_jmp_buf jb;
 	bool kept = false;
 
-	self->escape = &jb;
-	ulk_host->jmp_buf_set(&jb, schedule_away_body, &kept);
-	self->escape = NULL;
+	ulk_cpu_run_escapable(self, schedule_away_body, &kept);
 	if (kept) {
 		WARN_ONCE(1, "ulk: reschedule kept current\n");
 		ulk_cpu_leave(self);
@@ -339,6 +424,16 @@ void ulk_cpu_finish_switch_in(struct ulk_hthread *self)
 	schedule_tail(ulk_switch_last);
 }
 
+/*
+ * The thread switching @prev out continues as idle (see "Idle is
+ * virtual"): finish the switch, enter idle, release the token.
+ */
+static void continue_as_idle(struct ulk_hthread *self, struct task_struct *prev)
+{
+	self->idle_prev = prev;
+	settle_idle(self);
+}
+
 /**
  * __switch_to() - hand the CPU from @prev to @next.
  * @prev: the task being switched out (current).
@@ -353,32 +448,44 @@ struct task_struct *__switch_to(struct task_struct *prev,
 {
 	struct ulk_hthread *self = ulk_cpu_holder;
 	struct ulk_hthread *to = next->thread.ht;
+	bool virtual_idle = is_idle_task(next) && READ_ONCE(ulk_idle_resting);
 
 	ulk_switch_last = prev;
 	ulk_current = next;
 
 	if (self->escape) {
-		ulk_host->sem_up(to->sem);
+		if (virtual_idle)
+			self->idle_prev = prev;
+		else
+			ulk_host->sem_up(to->sem);
 		ulk_host->jmp_buf_longjmp(self->escape);
 	}
 
 	if (READ_ONCE(prev->__state) == TASK_DEAD) {
 		/* A kernel thread ends: its thread exits, nothing waits. */
-		ulk_host->sem_up(to->sem);
+		if (virtual_idle)
+			continue_as_idle(self, prev);
+		else
+			ulk_host->sem_up(to->sem);
 		ulk_hthread_free(self);
 		ulk_host->thread_exit();
 	}
 
-	ulk_host->sem_up(to->sem);
+	if (virtual_idle)
+		continue_as_idle(self, prev);
+	else
+		ulk_host->sem_up(to->sem);
 	ulk_wait_switched_to(self);
 	ulk_cpu_holder = self;
 	return ulk_switch_last;
 }
 
 /**
- * arch_cpu_idle() - nothing to run: release the CPU until switched to.
+ * arch_cpu_idle() - nothing to run: release the CPU, for good.
  *
- * Called by the idle task with interrupts disabled.
+ * Called by the idle task with interrupts disabled. Only the first call
+ * reaches the point of no return: from then on idle is virtual (see the
+ * theory of operation) and the idle task's own thread waits forever.
  */
 void arch_cpu_idle(void)
 {
@@ -388,6 +495,8 @@ void arch_cpu_idle(void)
 		local_irq_enable();
 		return;
 	}
+	WRITE_ONCE(ulk_idle_resting, true);
 	ulk_cpu_leave(self);
-	ulk_cpu_wait_switch_in(self);
+	for (;;)
+		ulk_host->sem_down(self->sem);
 }

@@ -99,7 +99,6 @@ static void power_off_body(void *unused)
 int ulk_arch_halt(void)
 {
 	struct ulk_hthread *self;
-	struct ulk_jmp_buf jb;
 	int err;
 
 	if (!booted)
@@ -113,9 +112,7 @@ int ulk_arch_halt(void)
 	if (err)
 		return err == -ESHUTDOWN ? -ENODEV : err;
 	/* machine_power_off() escapes back here with the CPU held. */
-	self->escape = &jb;
-	ulk_host->jmp_buf_set(&jb, power_off_body, NULL);
-	self->escape = NULL;
+	ulk_cpu_run_escapable(self, power_off_body, NULL);
 	/* Threads waiting for the CPU get it, see ulk_halted and go. */
 	ulk_cpu_put();
 	return 0;

@@ -174,6 +174,7 @@ long ulk_syscall(long nr, const long *args)
 	if (likely(!ret)) {
 		ret = run(nr, args);
 		exit_work();
+		self->left_jiffies = jiffies;
 		ulk_cpu_leave(self);
 	}
 	self->in_kernel = 0;
@@ -190,14 +191,9 @@ static void host_thread_gone(void *data)
 {
 	struct ulk_hthread *self = data;
 
-	if (self->task && !enter(self)) {
-		struct ulk_jmp_buf jb;
-
-		/* do_exit() switches away for good; the switch escapes here. */
-		self->escape = &jb;
-		ulk_host->jmp_buf_set(&jb, exit_body, NULL);
-		self->escape = NULL;
-	}
+	/* do_exit() switches away for good; the switch escapes here. */
+	if (self->task && !enter(self))
+		ulk_cpu_run_escapable(self, exit_body, NULL);
 	ulk_hthread_free(self);
 }
 

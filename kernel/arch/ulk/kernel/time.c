@@ -3,6 +3,13 @@
  * Time: a clock source reading the host's monotonic clock and a one-shot
  * clock event device on a host timer, whose expiry raises ULK_TIMER_IRQ
  * from the timer's own host thread.
+ *
+ * HZ is 250, as in Debian's own kernels: TCP's jiffies-based timers
+ * (delayed ACK, retransmission, keepalive, user timeout) then round the
+ * way the host kernel's do, and netdev_budget_usecs (2 jiffies) bounds a
+ * softirq round to 8 ms. HZ=100 put every such timer on a 10 ms grid and
+ * let one receive round hold the CPU for 20 ms. The tick only runs while
+ * a task other than idle is current (cpu.c, "The tick while not idle").
  */
 #include <linux/init.h>
 #include <linux/clocksource.h>
@@ -81,6 +88,23 @@ void read_persistent_clock64(struct timespec64 *ts)
 {
 	*ts = ns_to_timespec64(ulk_host->realtime_ns());
 }
+
+/*
+ * Wall-clock time is read from the host once, in timekeeping_init(), but
+ * until the clock source above takes over (at fs_initcall) time runs on
+ * the jiffies clock, which loses the ticks boot does not take: CLOCK_REALTIME
+ * would stay some milliseconds behind the host's for good (packet
+ * timestamps, ping's "time went back"). Set it again once ulk's clock
+ * source is in charge; from then on both clocks advance with the host's
+ * monotonic clock and agree to within the time of one read.
+ */
+static int __init ulk_sync_wall_clock(void)
+{
+	struct timespec64 ts = ns_to_timespec64(ulk_host->realtime_ns());
+
+	return do_settimeofday64(&ts);
+}
+late_initcall_sync(ulk_sync_wall_clock);
 
 /**
  * time_init() - register the clock source and the clock event device.

@@ -20,6 +20,11 @@ struct task_struct;
  *	to the next task and jumps here instead of waiting on @sem.
  * @in_kernel: an application thread is inside ulk_syscall().
  * @create_err: task creation for this thread failed with this errno.
+ * @host_signal: a host signal handler interrupted this thread's wait.
+ * @idle_prev: this thread escaped from a switch to idle with the token;
+ *	the tail of that switch (out of this task) is still to run.
+ * @left_jiffies: jiffies when this application thread last left a
+ *	system call (see "The tick while not idle" in cpu.c).
  */
 struct ulk_hthread {
 	struct ulk_sem *sem;
@@ -28,12 +33,15 @@ struct ulk_hthread {
 	int in_kernel;
 	int create_err;
 	int host_signal;
+	struct task_struct *idle_prev;
+	unsigned long left_jiffies;
 };
 
 extern const struct ulk_host_ops *ulk_host;
 extern struct ulk_hthread *ulk_cpu_holder;
 extern struct task_struct *ulk_switch_last;
 extern int ulk_halted;
+extern bool ulk_idle_resting;
 
 struct ulk_hthread *ulk_hthread_alloc(struct task_struct *task);
 void ulk_hthread_free(struct ulk_hthread *ht);
@@ -48,6 +56,8 @@ void ulk_cpu_wait_switch_in(struct ulk_hthread *self);
 void ulk_cpu_finish_switch_in(struct ulk_hthread *self);
 int ulk_cpu_init(struct ulk_hthread *boot);
 void ulk_cpu_schedule_away(struct ulk_hthread *self);
+void ulk_cpu_run_escapable(struct ulk_hthread *self, void (*fn)(void *),
+			   void *arg);
 void ulk_wait_switched_to(struct ulk_hthread *self);
 
 int ulk_host_task_start(void *arg);
