@@ -51,28 +51,35 @@ $(B)/.src-stamp: $(wildcard kernel/patches/*.patch) | deps
 		echo "  PATCH   $$p"; patch -s -p1 -d $(KSRC) < $$p || exit 1; done
 	@touch $@
 
-.PHONY: overlay
-overlay: $(B)/.src-stamp
+# Everything the kernel build reads from this tree: a change to any of it
+# re-runs Kbuild (which then recompiles what it must); nothing else does.
+KERNEL_SRCS := $(shell find kernel -type f) include/ulk/host_ops.h
+
+$(B)/.overlay-stamp: $(KERNEL_SRCS) $(B)/.src-stamp
 	@mkdir -p $(KSRC)/arch/ulk/include/shared/ulk
 	@rsync -a --delete --exclude include/shared kernel/arch/ulk/ $(KSRC)/arch/ulk/
 	@rsync -a include/ulk/host_ops.h $(KSRC)/arch/ulk/include/shared/ulk/host_ops.h
+	@touch $@
 
-$(KOBJ)/.config: kernel/configs/ulk_defconfig | overlay
+$(KOBJ)/.config: kernel/configs/ulk_defconfig $(wildcard kernel/arch/ulk/Kconfig*) | $(B)/.overlay-stamp
 	@echo "  CONFIG  $<"
 	@mkdir -p $(KOBJ)
 	@$(KMAKE) KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig >/dev/null
 
-kernel: $(KOBJ)/.config overlay
+$(KOBJ)/vmlinux: $(KOBJ)/.config $(B)/.overlay-stamp
 	@echo "  KBUILD  vmlinux (ARCH=ulk, $(JOBS) jobs)"
-	@$(KMAKE) -j$(JOBS) vmlinux
+	@+$(KMAKE) -j$(JOBS) vmlinux
+	@touch $@
 
-$(KHDR)/.stamp: $(KOBJ)/.config $(wildcard kernel/arch/ulk/include/uapi/asm/*) | overlay
+kernel: $(KOBJ)/vmlinux
+
+$(KHDR)/.stamp: $(KOBJ)/.config $(wildcard kernel/arch/ulk/include/uapi/asm/*) | $(B)/.overlay-stamp
 	@echo "  HDRINST $(KHDR)"
 	@rm -rf $(KHDR) && $(KMAKE) headers_install INSTALL_HDR_PATH=$(KHDR) >/dev/null
 	@touch $@
 
 # The kernel as one relocatable object with only the entry points global.
-$(OBJDIR)/kernel.o: kernel
+$(OBJDIR)/kernel.o: $(KOBJ)/vmlinux
 	@mkdir -p $(OBJDIR)
 	@echo "  LOCALIZE $@"
 	@objcopy $(addprefix --keep-global-symbol=,$(KERNEL_ENTRY)) \
@@ -133,7 +140,7 @@ $(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) $(RUN_HDRS)
 	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) -o $@ -ljson-c
 
 # The wrappers and the export list come from one table (tools/preload/calls.list).
-$(GEN)/preload_calls.c $(GEN)/preload.map: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
+$(GEN)/preload_calls.c $(GEN)/preload.map &: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
 	@echo "  GEN     $(GEN)/preload_calls.c"
 	@python3 scripts/gen_preload.py tools/preload/calls.list $(GEN)/preload_calls.c $(GEN)/preload.map
 
