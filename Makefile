@@ -130,14 +130,14 @@ lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin
 # --- ulk-run and the preload shim (tools/) --------------------------------
 
 RUN_SRCS     := tools/run/options.c
-RUN_HDRS     := $(wildcard tools/run/*.h)
+RUN_HDRS     := $(wildcard tools/run/*.h) lib/cpulist.h
 PRELOAD_SRCS := $(wildcard tools/preload/*.c)
 PRELOAD_HDRS := $(wildcard tools/preload/*.h)
 
-$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) $(RUN_HDRS) $(INC)/ulk/.stamp
+$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) -o $@ -ljson-c
+	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) lib/cpulist.c -o $@ -ljson-c
 
 # The wrappers and the export list come from one table (tools/preload/calls.list).
 $(GEN)/preload_calls.c $(GEN)/preload.map &: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
@@ -163,9 +163,9 @@ $(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c lib/hostfd.c -o $@ -lpthread
 
-$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) $(INC)/ulk/.stamp
+$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) -o $@
+	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) lib/cpulist.c -o $@
 
 $(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c $(PRELOAD_HDRS) $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)

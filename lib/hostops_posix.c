@@ -34,6 +34,7 @@
  * its own plain mutex, never held while calling anything else, so printing
  * is safe whatever other locks the caller holds.
  */
+#define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -46,6 +47,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -60,6 +63,9 @@
 #define NSEC_PER_SEC		1000000000ULL
 
 /* ---- console output ---------------------------------------------------- */
+
+static cpu_set_t thread_cpus;
+static bool thread_cpus_set;
 
 static void (*print_cb)(const char *str, int len, void *arg);
 static void *print_arg;
@@ -197,6 +203,25 @@ struct ulk_sem {
 	sem_t sem;
 };
 
+/*
+ * Run-to-completion (sem_down_idle). A thread that leaves the CPU to idle
+ * and must wait for its task's next turn may instead poll the devices'
+ * input, with one eventfd standing in for its semaphore: whoever posts
+ * that semaphore also writes the eventfd. The handshake is Dekker's: the
+ * waiter publishes polling_sem, then tries the semaphore, then polls; a
+ * poster posts, then reads polling_sem. With a full fence on both sides
+ * either the waiter's try sees the post or the poster sees polling_sem
+ * and writes the eventfd, which ends the poll: no lost wake-up. One thread
+ * polls at a time (idle_busy); the others wait on their semaphores.
+ */
+static const struct ulk_idle_poller *idle_poller;
+static int idle_busy;
+static int idle_efd = -1;
+static struct ulk_sem *polling_sem;
+static pthread_t polling_thread;
+
+#define IDLE_POLL_MAX	64
+
 static struct ulk_sem *host_sem_alloc(int count)
 {
 	struct ulk_sem *s;
@@ -222,6 +247,14 @@ static void host_sem_free(struct ulk_sem *s)
 static void host_sem_up(struct ulk_sem *s)
 {
 	sem_post(&s->sem);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&polling_sem, __ATOMIC_RELAXED) == s &&
+	    !pthread_equal(polling_thread, pthread_self())) {
+		uint64_t one = 1;
+
+		/* Only fails when the counter is saturated: awake anyway. */
+		(void)!write(idle_efd, &one, sizeof(one));
+	}
 }
 
 static void host_sem_down(struct ulk_sem *s)
@@ -233,6 +266,72 @@ static void host_sem_down(struct ulk_sem *s)
 static int host_sem_down_intr(struct ulk_sem *s)
 {
 	return sem_wait(&s->sem) && errno == EINTR ? -EINTR : 0;
+}
+
+/*
+ * Wait for @s while polling devices' input (see "Run-to-completion"
+ * above); 0 once decremented, -EINTR if a host signal handler ran.
+ */
+static int host_sem_down_idle(struct ulk_sem *s)
+{
+	const struct ulk_idle_poller *p = idle_poller;
+	struct pollfd fds[1 + IDLE_POLL_MAX];
+	uint64_t val;
+	int n, i, ret = 0;
+
+	if (!sem_trywait(&s->sem))
+		return 0;
+	if (!p || __atomic_exchange_n(&idle_busy, 1, __ATOMIC_ACQUIRE))
+		return host_sem_down_intr(s);
+	n = p->claim(fds + 1, IDLE_POLL_MAX);
+	if (n <= 0) {
+		__atomic_store_n(&idle_busy, 0, __ATOMIC_RELEASE);
+		return host_sem_down_intr(s);
+	}
+	polling_thread = pthread_self();
+	__atomic_store_n(&polling_sem, s, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	fds[0] = (struct pollfd){ .fd = idle_efd, .events = POLLIN };
+	while (sem_trywait(&s->sem)) {
+		if (poll(fds, (nfds_t)n + 1, -1) < 0) {
+			if (errno == EINTR) {
+				ret = -EINTR;
+				break;
+			}
+			continue;
+		}
+		if (fds[0].revents)
+			(void)!read(idle_efd, &val, sizeof(val));
+		/* A device that cannot take input now is polled no more. */
+		for (i = 1; i <= n; i++)
+			if (fds[i].fd >= 0 && fds[i].revents &&
+			    !p->run(i - 1))
+				fds[i].fd = -1;
+	}
+	__atomic_store_n(&polling_sem, NULL, __ATOMIC_SEQ_CST);
+	p->release();
+	__atomic_store_n(&idle_busy, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+/**
+ * ulk_hostops_set_idle_poller() - let threads that go idle poll devices.
+ * @poller: the devices' input, or NULL for none.
+ *
+ * Call it before the kernel boots. Without it (or if its eventfd cannot be
+ * made) sem_down_idle is a plain sem_down_intr.
+ * Return: 0 or a negative errno.
+ */
+int ulk_hostops_set_idle_poller(const struct ulk_idle_poller *poller)
+{
+	if (poller && idle_efd < 0) {
+		idle_efd = ulk_hostfd_move_high(eventfd(0, EFD_CLOEXEC |
+							  EFD_NONBLOCK));
+		if (idle_efd < 0)
+			return -errno;
+	}
+	idle_poller = poller;
+	return 0;
 }
 
 static int host_sem_trydown(struct ulk_sem *s)
@@ -289,14 +388,34 @@ static void host_mutex_unlock(struct ulk_mutex *m)
 
 /* ---- threads and thread-local storage ---------------------------------- */
 
-/*
- * Start a host thread that will run kernel code: big stack, asynchronous
- * signals blocked (it inherits the mask in force at pthread_create), and
- * detached unless the caller wants to join it. Returns 0 or a positive
- * errno, like pthread_create.
+/**
+ * ulk_hostops_set_cpus() - confine the threads ulk creates from now on.
+ * @cpus: the CPUs, or NULL for no constraint.
+ *
+ * Call it before the kernel boots; applies to kernel threads, timer
+ * threads and device I/O threads (ulk_host_thread_start()).
  */
-static int start_thread(pthread_t *tid, bool detached,
-			void *(*start)(void *), void *arg)
+void ulk_hostops_set_cpus(const cpu_set_t *cpus)
+{
+	thread_cpus_set = cpus != NULL;
+	if (cpus)
+		thread_cpus = *cpus;
+}
+
+/**
+ * ulk_host_thread_start() - start a host thread that will run kernel code.
+ * @tid: receives the thread.
+ * @detached: start it detached, else the caller joins it.
+ * @start: its function.
+ * @arg: passed to @start.
+ *
+ * Big stack (kernel code, softirqs included, runs on it), asynchronous
+ * signals blocked (it inherits the mask in force at pthread_create), and
+ * the CPUs of ulk_hostops_set_cpus().
+ * Return: 0 or a positive errno, like pthread_create().
+ */
+int ulk_host_thread_start(pthread_t *tid, bool detached,
+			  void *(*start)(void *), void *arg)
 {
 	static const int synchronous[] = {
 		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS,
@@ -310,6 +429,9 @@ static int start_thread(pthread_t *tid, bool detached,
 	if (err)
 		return err;
 	err = pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE);
+	if (!err && thread_cpus_set)
+		err = pthread_attr_setaffinity_np(&attr, sizeof(thread_cpus),
+						  &thread_cpus);
 	if (!err && detached)
 		err = pthread_attr_setdetachstate(&attr,
 						  PTHREAD_CREATE_DETACHED);
@@ -352,7 +474,7 @@ static int host_thread_create(void (*fn)(void *), void *arg)
 		return -ENOMEM;
 	ts->fn = fn;
 	ts->arg = arg;
-	err = start_thread(&tid, true, thread_trampoline, ts);
+	err = ulk_host_thread_start(&tid, true, thread_trampoline, ts);
 	if (err) {
 		free(ts);
 		return -err;
@@ -540,7 +662,7 @@ static struct ulk_timer *host_timer_alloc(void (*fn)(void *), void *arg)
 						    TFD_CLOEXEC));
 	if (t->tfd < 0)
 		goto fail_free;
-	if (start_thread(&t->thread, false, timer_thread, t))
+	if (ulk_host_thread_start(&t->thread, false, timer_thread, t))
 		goto fail_fd;
 	return t;
 
@@ -622,6 +744,7 @@ static const struct ulk_host_ops posix_ops = {
 	.sem_down = host_sem_down,
 	.sem_down_intr = host_sem_down_intr,
 	.sem_trydown = host_sem_trydown,
+	.sem_down_idle = host_sem_down_idle,
 
 	.mutex_alloc = host_mutex_alloc,
 	.mutex_free = host_mutex_free,

@@ -8,6 +8,7 @@
  * is passed to the kernel with the register callbacks in the host
  * operations, and once the kernel is up each device's I/O thread starts.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include <ulk/ulk.h>
 #include <ulk/host_ops.h>
+#include "cpulist.h"
 #include "hostops_posix.h"
 #include "virtio/mmio.h"
 #include "virtio/virtqueue.h"
@@ -35,6 +37,7 @@ int ulk_start(const struct ulk_start_opts *opts)
 	/* The kernel keeps using the table: it must outlive this call. */
 	static struct ulk_host_ops ops;
 	char cmdline[ULK_CMDLINE_MAX];
+	cpu_set_t cpus;
 	unsigned long mem, iomem = 0, iomem_size = 0;
 	void *region;
 	int n, err;
@@ -47,6 +50,9 @@ int ulk_start(const struct ulk_start_opts *opts)
 	mem &= ~4095UL;
 	if (opts->verbose < 0 || opts->verbose > 1)
 		return -EINVAL;
+	if (opts->cpus && (ulk_cpulist_parse(opts->cpus, &cpus) ||
+			   ulk_cpulist_usable(&cpus)))
+		return -EINVAL;
 	n = snprintf(cmdline, sizeof(cmdline), "%s%s%s", base_cmdline,
 		     *base_cmdline && opts->cmdline ? " " : "",
 		     opts->cmdline ? opts->cmdline : "");
@@ -58,6 +64,7 @@ int ulk_start(const struct ulk_start_opts *opts)
 		return -EALREADY;
 
 	ulk_hostops_set_print(opts->print, opts->print_arg, opts->verbose);
+	ulk_hostops_set_cpus(opts->cpus ? &cpus : NULL);
 	ops = *ulk_hostops_posix();
 	err = ulk_vmmio_prepare_boot(cmdline, sizeof(cmdline), &iomem,
 				     &iomem_size);
@@ -68,6 +75,8 @@ int ulk_start(const struct ulk_start_opts *opts)
 	if (iomem_size) {
 		ops.iomem_read = ulk_vmmio_read;
 		ops.iomem_write = ulk_vmmio_write;
+		/* Without it, blocking threads just wait: slower, not wrong. */
+		(void)ulk_hostops_set_idle_poller(&ulk_vmmio_idle_poller);
 	}
 	region = ops.mem_alloc(mem);
 	if (!region)

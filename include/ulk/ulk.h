@@ -44,6 +44,13 @@ extern "C" {
  * @print: receives console output instead of stderr when non-NULL;
  *	called with the CPU token held, so it must not call into ulk.
  * @print_arg: passed to @print.
+ * @cpus: a CPU list ("1", "0-3", "0,2") that ulk's own threads (kernel
+ *	threads, the timer, device I/O threads) are confined to, or NULL to
+ *	leave them to the host's scheduler. Application threads, which run
+ *	kernel code themselves, stay where the application puts them. Which
+ *	is faster depends on the machine: on a VM where a wake-up across
+ *	vCPUs costs tens of microseconds, ulk's threads on the application's
+ *	CPU trade parallelism for latency (docs/theory-of-operation.md).
  */
 struct ulk_start_opts {
 	unsigned long mem_size;
@@ -51,6 +58,7 @@ struct ulk_start_opts {
 	int verbose;
 	void (*print)(const char *str, int len, void *arg);
 	void *print_arg;
+	const char *cpus;
 };
 
 /**
@@ -62,7 +70,8 @@ struct ulk_start_opts {
  *
  * Return: 0 once the kernel is up; -EALREADY if ulk was already started in
  * this process (one kernel per process, and not again after ulk_halt());
- * -EINVAL for bad options; -ENOMEM if memory could not be reserved;
+ * -EINVAL for bad options (a @cpus list that is malformed or names no CPU
+ * this process may use); -ENOMEM if memory could not be reserved;
  * -E2BIG if the command line, with one entry per device, exceeds 511
  * bytes; a device's negative errno if its I/O thread could not start (the
  * kernel is up then, without that device's traffic).

@@ -187,6 +187,18 @@ int ulk_vmmio_prepare_boot(char *cmdline, size_t cmdline_size,
 }
 
 /**
+ * ulk_vmmio_dev_at() - the device registered in a slot.
+ * @slot: 0..ULK_VMMIO_MAX_DEVS - 1.
+ * Return: the device, or NULL if the slot is empty or out of range.
+ */
+struct ulk_vmmio_dev *ulk_vmmio_dev_at(int slot)
+{
+	if (slot < 0 || slot >= ULK_VMMIO_MAX_DEVS)
+		return NULL;
+	return __atomic_load_n(&devs[slot], __ATOMIC_ACQUIRE);
+}
+
+/**
  * ulk_vmmio_start_all() - start every registered device's I/O thread,
  * once the kernel is up.
  *

@@ -66,6 +66,27 @@ struct ulk_vmmio_ops {
 	 *	on the same device. May be NULL.
 	 */
 	void (*stop)(struct ulk_vmmio_dev *dev);
+	/**
+	 * @idle_claim: a thread going idle offers to wait for the device's
+	 *	input itself (run-to-completion, lib/virtio/idle.c). Return a
+	 *	descriptor to poll for POLLIN, the I/O thread no longer waiting
+	 *	for it, or -1 to decline (then no release follows). Any
+	 *	thread, not holding the CPU token. May be NULL.
+	 */
+	int (*idle_claim)(struct ulk_vmmio_dev *dev);
+	/**
+	 * @idle_run: the claimed descriptor is readable: receive, as the
+	 *	I/O thread would (may call ulk_trigger_irq()). Return false if
+	 *	the device cannot take input now (no buffers): it has then
+	 *	handed its input back to the I/O thread already, and the
+	 *	descriptor is not polled again until the next claim.
+	 */
+	bool (*idle_run)(struct ulk_vmmio_dev *dev);
+	/**
+	 * @idle_release: the claiming thread stops waiting; the I/O thread
+	 *	waits for the device's input again.
+	 */
+	void (*idle_release)(struct ulk_vmmio_dev *dev);
 };
 
 /**
@@ -125,6 +146,8 @@ int ulk_vmmio_prepare_boot(char *cmdline, size_t cmdline_size,
 int ulk_vmmio_start_all(void);
 void ulk_vmmio_stop_all(void);
 bool ulk_vmmio_booted(void);
+struct ulk_vmmio_dev *ulk_vmmio_dev_at(int slot);
+extern const struct ulk_idle_poller ulk_vmmio_idle_poller;
 unsigned long long ulk_vmmio_read(unsigned long addr, int size);
 void ulk_vmmio_write(unsigned long addr, int size, unsigned long long val);
 void ulk_vmmio_interrupt(struct ulk_vmmio_dev *dev, uint32_t why);

@@ -38,6 +38,22 @@
  * stops polling the backend (packets wait there; nothing is dropped),
  * asks the driver to kick, and sleeps until the kick on queue 0 wakes it.
  *
+ * Run-to-completion. A thread that leaves the kernel's CPU to idle (an
+ * application thread blocking in recv, say) would otherwise wait on its
+ * semaphore until the I/O thread, woken by the packet, wakes it in turn:
+ * two host wake-ups, often across vCPUs, on every request's path. Instead
+ * that thread may claim the device's input (vnet_idle_claim(), through the
+ * host operations' sem_down_idle): it polls the backend's descriptor
+ * itself and runs the receive pass (rx_run()) when it is readable, which
+ * raises the interrupt on that same thread; the packet that wakes its task
+ * then needs no other thread at all. While it is claimed the I/O thread
+ * keeps the backend out of its epoll set (rx_elsewhere) without being
+ * woken: another thread may change an epoll set's interest list while its
+ * owner waits. On release the backend goes back into the set, and if input
+ * is already waiting the I/O thread wakes for it: nothing is left unread.
+ * Receive passes from both threads are serialised by the receive queue's
+ * lock, as before.
+ *
  * Offload checks on receive. A packet from the backend that uses an offload
  * the driver did not accept is fixed up when it can be (a partial checksum
  * is completed) and dropped and counted when it cannot (a TSO segment for a
@@ -61,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -69,6 +86,7 @@
 #include <linux/virtio_net.h>
 
 #include "hostfd.h"
+#include "hostops_posix.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 
@@ -78,7 +96,6 @@
 #define RX_MAX_IOV		256
 #define RX_BUDGET		64	/* packets per batch */
 #define LARGE_FRAME		32768
-#define IO_THREAD_STACK		(2UL << 20)
 
 #define F(bit)			(1ULL << (bit))
 
@@ -112,6 +129,13 @@ struct rx_state {
  * @tx_blocked: the backend refused a packet; wait for POLLOUT.
  * @rx_waiting: out of receive buffers; waiting for a kick on queue 0.
  * @be_dead: the backend said its peer is gone for good.
+ * @rx_elsewhere: an idle thread waits for the backend's input (see
+ *	"Run-to-completion"); the I/O thread does not.
+ * @epfd: the I/O thread's epoll set: @evfd, and the backend's @fd with
+ *	@be_mask.
+ * @be_mask: events the backend's descriptor is registered for (0: not in
+ *	the set). Under @interest_lock.
+ * @interest_lock: serialises changes to the backend's registration.
  * @rx_target: bytes of buffers to gather for one received packet.
  * @mergeable: MRG_RXBUF accepted.
  * @tx_chain: transmit chain being worked on (under the tx lock).
@@ -135,6 +159,10 @@ struct ulk_vnet {
 	int tx_blocked;
 	int rx_waiting;
 	int be_dead;
+	int rx_elsewhere;
+	int epfd;
+	uint32_t be_mask;
+	pthread_mutex_t interest_lock;
 
 	uint64_t rx_target;
 	bool mergeable;
@@ -182,6 +210,36 @@ static void wake(struct ulk_vnet *vn)
 	/* Only fails if the counter would overflow: then it is awake. */
 	if (write(vn->evfd, &one, sizeof(one)) < 0)
 		return;
+}
+
+/*
+ * Register the backend's descriptor in the I/O thread's epoll set for
+ * exactly the events it must wait for now (none: out of the set, since
+ * POLLHUP/POLLERR would be reported anyway and spin the thread).
+ */
+static void interest_update(struct ulk_vnet *vn)
+{
+	struct epoll_event ev = { .data.u32 = 1 };
+	uint32_t mask = 0;
+	int op;
+
+	pthread_mutex_lock(&vn->interest_lock);
+	if (!__atomic_load_n(&vn->be_dead, __ATOMIC_SEQ_CST)) {
+		if (__atomic_load_n(&vn->mmio.vqs[RXQ].ready, __ATOMIC_ACQUIRE) &&
+		    !__atomic_load_n(&vn->rx_waiting, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&vn->rx_elsewhere, __ATOMIC_SEQ_CST))
+			mask |= EPOLLIN;
+		if (__atomic_load_n(&vn->tx_blocked, __ATOMIC_SEQ_CST))
+			mask |= EPOLLOUT;
+	}
+	if (mask != vn->be_mask) {
+		op = !mask ? EPOLL_CTL_DEL : vn->be_mask ? EPOLL_CTL_MOD :
+		     EPOLL_CTL_ADD;
+		ev.events = mask;
+		if (!epoll_ctl(vn->epfd, op, vn->be->fd, &ev))
+			vn->be_mask = mask;
+	}
+	pthread_mutex_unlock(&vn->interest_lock);
 }
 
 static void interrupt(struct ulk_vnet *vn, struct dir_counters *c)
@@ -559,37 +617,30 @@ static void *io_thread(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	while (!__atomic_load_n(&vn->stop, __ATOMIC_ACQUIRE)) {
-		struct pollfd pfd[2] = {
-			{ .fd = vn->evfd, .events = POLLIN },
-			{ .fd = -1 },
-		};
-		bool rx_ready = __atomic_load_n(&vn->mmio.vqs[RXQ].ready,
-						__ATOMIC_ACQUIRE) &&
-				!__atomic_load_n(&vn->rx_waiting,
-						 __ATOMIC_SEQ_CST);
+		struct epoll_event evs[2];
 		bool tx_blocked = __atomic_load_n(&vn->tx_blocked,
 						  __ATOMIC_SEQ_CST);
-		int timeout = -1;
+		uint32_t be_events = 0;
+		int timeout = -1, n, i;
 
-		if (!__atomic_load_n(&vn->be_dead, __ATOMIC_RELAXED)) {
-			pfd[1].fd = be->fd;
-			pfd[1].events = (rx_ready ? POLLIN : 0) |
-					(tx_blocked ? POLLOUT : 0);
-			if (!pfd[1].events)
-				pfd[1].fd = -1;	/* POLLHUP/ERR would spin */
-		}
+		interest_update(vn);
 		if (be->ops->timeout_ms)
 			timeout = be->ops->timeout_ms(be);
-		if (!more && poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-			fprintf(stderr, "ulk: netdev %s: poll: %s\n",
+		n = epoll_wait(vn->epfd, evs, 2, more ? 0 : timeout);
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "ulk: netdev %s: epoll_wait: %s\n",
 				vn->mmio.name, strerror(errno));
 			break;
 		}
-		if (pfd[0].revents & POLLIN)
-			(void)!read(vn->evfd, &val, sizeof(val));
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.u32)
+				be_events = evs[i].events;
+			else
+				(void)!read(vn->evfd, &val, sizeof(val));
+		}
 		if (__atomic_load_n(&vn->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (tx_blocked && (pfd[1].revents || more || timeout >= 0)) {
+		if (tx_blocked && (be_events || more || timeout >= 0)) {
 			__atomic_store_n(&vn->tx_blocked, 0, __ATOMIC_SEQ_CST);
 			tx_run(vn);
 		} else if (be->ops->tick ||
@@ -602,6 +653,52 @@ static void *io_thread(void *arg)
 			more = rx_run(vn);
 	}
 	return NULL;
+}
+
+/* ---- run-to-completion: input polled by an idle thread ------------------ */
+
+static bool rx_can_run(struct ulk_vnet *vn)
+{
+	return vn->running &&
+	       __atomic_load_n(&vn->mmio.vqs[RXQ].ready, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&vn->rx_waiting, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&vn->be_dead, __ATOMIC_SEQ_CST) &&
+	       !ulk_vmmio_is_broken(&vn->mmio);
+}
+
+static int vnet_idle_claim(struct ulk_vmmio_dev *dev)
+{
+	struct ulk_vnet *vn = to_vnet(dev);
+
+	if (!rx_can_run(vn))
+		return -1;
+	__atomic_store_n(&vn->rx_elsewhere, 1, __ATOMIC_SEQ_CST);
+	interest_update(vn);
+	return vn->be->fd;
+}
+
+static void vnet_idle_release(struct ulk_vmmio_dev *dev)
+{
+	struct ulk_vnet *vn = to_vnet(dev);
+
+	__atomic_store_n(&vn->rx_elsewhere, 0, __ATOMIC_SEQ_CST);
+	interest_update(vn);
+}
+
+/*
+ * Out of buffers (or the device stopped): the idle thread stops polling
+ * the backend, so hand it back to the I/O thread now, which the refill's
+ * kick wakes; waiting for the idle thread's release would strand input.
+ */
+static bool vnet_idle_run(struct ulk_vmmio_dev *dev)
+{
+	struct ulk_vnet *vn = to_vnet(dev);
+
+	rx_run(vn);
+	if (rx_can_run(vn))
+		return true;
+	vnet_idle_release(dev);
+	return false;
 }
 
 /* ---- transport operations ----------------------------------------------- */
@@ -711,16 +808,12 @@ static void vnet_reset(struct ulk_vmmio_dev *dev)
 static int vnet_start(struct ulk_vmmio_dev *dev)
 {
 	struct ulk_vnet *vn = to_vnet(dev);
-	pthread_attr_t attr;
 	int err;
 
 	if (vn->running)
 		return 0;
-	pthread_attr_init(&attr);
 	/* The thread runs the kernel's interrupt and softirq code. */
-	pthread_attr_setstacksize(&attr, IO_THREAD_STACK);
-	err = pthread_create(&vn->thread, &attr, io_thread, vn);
-	pthread_attr_destroy(&attr);
+	err = ulk_host_thread_start(&vn->thread, false, io_thread, vn);
 	if (err)
 		return -err;
 	vn->running = true;
@@ -745,6 +838,9 @@ static const struct ulk_vmmio_ops vnet_ops = {
 	.reset = vnet_reset,
 	.start = vnet_start,
 	.stop = vnet_stop,
+	.idle_claim = vnet_idle_claim,
+	.idle_run = vnet_idle_run,
+	.idle_release = vnet_idle_release,
 };
 
 /* ---- creation and counters ---------------------------------------------- */
@@ -783,12 +879,20 @@ int ulk_vnet_create(struct ulk_net_backend *be, const unsigned char mac[6],
 	if (!vn)
 		return -ENOMEM;
 	vn->evfd = ulk_hostfd_move_high(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-	if (vn->evfd < 0) {
+	vn->epfd = ulk_hostfd_move_high(epoll_create1(EPOLL_CLOEXEC));
+	if (vn->evfd < 0 || vn->epfd < 0 ||
+	    epoll_ctl(vn->epfd, EPOLL_CTL_ADD, vn->evfd,
+		      &(struct epoll_event){ .events = EPOLLIN })) {
 		int err = -errno;
 
+		if (vn->evfd >= 0)
+			close(vn->evfd);
+		if (vn->epfd >= 0)
+			close(vn->epfd);
 		free(vn);
 		return err;
 	}
+	pthread_mutex_init(&vn->interest_lock, NULL);
 	vn->be = be;
 	vn->offered = off;
 	vn->mtu = mtu;
@@ -819,6 +923,8 @@ void ulk_vnet_destroy(struct ulk_vnet *vn)
 	vnet_stop(&vn->mmio);
 	vn->be->ops->close(vn->be);
 	close(vn->evfd);
+	close(vn->epfd);
+	pthread_mutex_destroy(&vn->interest_lock);
 	free(vn);
 }
 

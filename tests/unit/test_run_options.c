@@ -227,6 +227,10 @@ static void test_good_forms(void)
 		CHECK(cfg.mem == 128UL << 20, "mem 131072k: %lu", cfg.mem);
 	if (GOOD("--mem", "268435456"))
 		CHECK(cfg.mem == 256UL << 20, "mem in bytes: %lu", cfg.mem);
+	if (GOOD("--pin", "0"))
+		CHECK(!strcmp(cfg.pin, "0"), "pin 0: %s", cfg.pin);
+	if (GOOD("--pin", "0-1,0"))
+		CHECK(!strcmp(cfg.pin, "0-1,0"), "pin list: %s", cfg.pin);
 	/* A link-local IPv6 gateway needs a device, not an address. */
 	GOOD("--net", "tap:t", "--gw6", "fe80::1");
 	GOOD("--gw", "192.168.1.1", "--net", "tap:t", "--ip", "192.168.1.7/24");
@@ -413,6 +417,13 @@ static void test_bad_more(void)
 	BAD("--mem 8M: out of range (16M..64G)", "--mem", "8M");
 	BAD("--mem 1T: not a size", "--mem", "1T");
 	BAD("--mem 32M: given twice", "--mem", "16M", "--mem", "32M");
+	BAD("--pin x: not a CPU list", "--pin", "x");
+	BAD("--pin 1-: not a CPU list", "--pin", "1-");
+	BAD("--pin 3-1: not a CPU list", "--pin", "3-1");
+	BAD("--pin 0,,1: not a CPU list", "--pin", "0,,1");
+	BAD("--pin 99999: CPU number too large", "--pin", "99999");
+	BAD("--pin 1000: none of these CPUs is available", "--pin", "1000");
+	BAD("--pin 0: given twice", "--pin", "0", "--pin", "0");
 
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
 		snprintf(want, sizeof(want), "--net %s:", nets[i]);

@@ -230,6 +230,7 @@ static void boot_steps(void)
 			return;
 	}
 	so.mem_size = cfg.mem;
+	so.cpus = *cfg.pin ? cfg.pin : NULL;
 	so.verbose = cfg.verbose;
 	boot_err = ulk_start(&so);
 	if (boot_err) {

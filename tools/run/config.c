@@ -3,7 +3,7 @@
  * ulk-run --config FILE: JSON settings to options (format in config.h).
  *
  * The file is read whole and parsed with json-c; the settings are then
- * walked in a fixed order (devices, gateways, sysctls, memory, verbose)
+ * walked in a fixed order (devices, gateways, sysctls, memory, pin, verbose)
  * whatever the order of the keys, so a file always expands the same way.
  */
 #include <errno.h>
@@ -217,7 +217,7 @@ static int add_dev(struct loader *l, size_t idx, struct json_object *dev)
 static int add_settings(struct loader *l, struct json_object *top)
 {
 	static const char *const keys[] = {
-		"net", "gw", "gw6", "dns", "sysctl", "mem", "verbose", NULL
+		"net", "gw", "gw6", "dns", "sysctl", "mem", "pin", "verbose", NULL
 	};
 	struct json_object *v;
 	char key[160];
@@ -232,7 +232,7 @@ static int add_settings(struct loader *l, struct json_object *top)
 		for (k = 0; keys[k] && strcmp(keys[k], name); k++)
 			;
 		if (!keys[k])
-			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, verbose)",
+			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, pin, verbose)",
 				    name);
 	}
 	if (json_object_object_get_ex(top, "net", &v)) {
@@ -268,6 +268,9 @@ static int add_settings(struct loader *l, struct json_object *top)
 	}
 	if (json_object_object_get_ex(top, "mem", &v) &&
 	    (ret = add_scalar(l, "mem", "--mem", "", v)))
+		return ret;
+	if (json_object_object_get_ex(top, "pin", &v) &&
+	    (ret = add_scalar(l, "pin", "--pin", "", v)))
 		return ret;
 	if (json_object_object_get_ex(top, "verbose", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))

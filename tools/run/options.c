@@ -15,6 +15,7 @@
  * file too and calls it inside the program, before ulk exists. Errors go
  * back as one line in @err.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 
 #include <ulk/netdev.h>
 
+#include "cpulist.h"
 #include "options.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -440,6 +442,25 @@ range:
 	return fail(p, "--mem %s: out of range (16M..64G)", v);
 }
 
+static int set_pin(struct parser *p, const char *v)
+{
+	cpu_set_t cpus;
+	int err;
+
+	if (*p->cfg->pin)
+		return fail(p, "--pin %s: given twice", v);
+	err = ulk_cpulist_parse(v, &cpus);
+	if (err == -ERANGE)
+		return fail(p, "--pin %s: CPU number too large", v);
+	if (err)
+		return fail(p, "--pin %s: not a CPU list (like 0, 1-3 or 0,2)", v);
+	if (ulk_cpulist_usable(&cpus))
+		return fail(p, "--pin %s: none of these CPUs is available to this process", v);
+	if (!copy(p->cfg->pin, sizeof(p->cfg->pin), v))
+		return fail(p, "--pin %s: list too long", v);
+	return 0;
+}
+
 static int set_verbose(struct parser *p, const char *v)
 {
 	(void)v;
@@ -497,6 +518,7 @@ static const struct option_def {
 	{ "--dns", true, false, set_dns },
 	{ "--sysctl", true, false, set_sysctl },
 	{ "--mem", true, false, set_mem },
+	{ "--pin", true, false, set_pin },
 	{ "--verbose", false, false, set_verbose },
 	{ "--help", false, false, set_help },
 	{ "--config", true, false, set_config },

@@ -20,6 +20,7 @@
  *                                            ulk (repeatable, at most 3)
  *   --sysctl NAME=VALUE                      repeatable
  *   --mem SIZE                               kernel memory, K/M/G suffix
+ *   --pin CPULIST                            CPUs for ulk's own threads
  *   --verbose                                kernel log and shim notes
  *   --config FILE                            ulk-run only: JSON settings
  *   --preload LIB.so                         ulk-run only: extra preload
@@ -96,6 +97,7 @@ struct ulk_run_sysctl {
  * @sysctls: sysctls in the order given.
  * @n_sysctls: how many.
  * @mem: kernel memory in bytes, 0 for the default.
+ * @pin: --pin CPU list for ulk's own threads, "" for none.
  * @verbose: --verbose given.
  * @help: --help given (ulk-run prints usage and exits 0).
  * @config: --config FILE path, "" if none (ulk-run expands it).
@@ -111,6 +113,7 @@ struct ulk_run_config {
 	struct ulk_run_sysctl sysctls[ULK_RUN_MAX_SYSCTLS];
 	int n_sysctls;
 	unsigned long mem;
+	char pin[256];
 	int verbose;
 	int help;
 	char config[4096];

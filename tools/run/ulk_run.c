@@ -66,6 +66,8 @@ static const char usage_text[] =
 "  --sysctl NAME=VALUE       set a kernel sysctl (repeatable),\n"
 "                            e.g. net.ipv4.tcp_congestion_control=bbr\n"
 "  --mem SIZE                kernel memory, 16M..64G (K, M, G suffixes)\n"
+"  --pin CPULIST             run ulk's own threads (kernel threads, timer,\n"
+"                            device I/O) on these CPUs, e.g. 0 or 0-1\n"
 "  --verbose                 kernel log and shim notes on stderr\n"
 "\n"
 "ulk-run:\n"

@@ -475,7 +475,7 @@ struct task_struct *__switch_to(struct task_struct *prev,
 		continue_as_idle(self, prev);
 	else
 		ulk_host->sem_up(to->sem);
-	ulk_wait_switched_to(self);
+	ulk_wait_switched_to(self, virtual_idle);
 	ulk_cpu_holder = self;
 	return ulk_switch_last;
 }

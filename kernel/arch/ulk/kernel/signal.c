@@ -31,10 +31,24 @@
  * switches to @self's task; a host signal handler running meanwhile
  * interrupts the task's system call.
  * @self: the calling thread.
+ * @idle: the thread just left the CPU to idle: if it is an application
+ *	thread, the host may poll devices on it while it waits (see
+ *	sem_down_idle in <ulk/host_ops.h>).
  */
-void ulk_wait_switched_to(struct ulk_hthread *self)
+void ulk_wait_switched_to(struct ulk_hthread *self, bool idle)
 {
-	while (ulk_host->sem_down_intr(self->sem)) {
+	int (*down)(struct ulk_sem *sem) = ulk_host->sem_down_intr;
+
+	/*
+	 * Only application threads poll: they wait for the network; a
+	 * kernel thread would hold the poller's place and then have to
+	 * wake the application thread the packet was for.
+	 */
+	if (idle && ulk_host->sem_down_idle && self->task &&
+	    self->task->thread.host_task)
+		down = ulk_host->sem_down_idle;
+
+	while (down(self->sem)) {
 		if (!self->task || (self->task->flags & PF_KTHREAD))
 			continue;
 		WRITE_ONCE(self->host_signal, 1);

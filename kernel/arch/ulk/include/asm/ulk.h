@@ -58,7 +58,7 @@ int ulk_cpu_init(struct ulk_hthread *boot);
 void ulk_cpu_schedule_away(struct ulk_hthread *self);
 void ulk_cpu_run_escapable(struct ulk_hthread *self, void (*fn)(void *),
 			   void *arg);
-void ulk_wait_switched_to(struct ulk_hthread *self);
+void ulk_wait_switched_to(struct ulk_hthread *self, bool idle);
 
 int ulk_host_task_start(void *arg);
 int ulk_host_task_create(struct ulk_hthread *self);
