@@ -213,14 +213,34 @@ struct ulk_sem {
  * either the waiter's try sees the post or the poster sees polling_sem
  * and writes the eventfd, which ends the poll: no lost wake-up. One thread
  * polls at a time (idle_busy); the others wait on their semaphores.
+ *
+ * The claim outlives the poll. A thread woken out of the poll goes on to
+ * run its task and will most often block again within microseconds (the
+ * next recv of a request/response loop, the next chunk of a bulk
+ * receive); handing the devices back to their I/O threads at every wake-up
+ * would cost two epoll_ctl() calls per round trip and, worse, let the I/O
+ * thread catch (and be woken for) the next packet in between. So the
+ * devices stay claimed (idle_claimed) and the next thread to block polls
+ * them at once. Input that arrives while no thread polls waits in the
+ * backend: for the next blocking thread, or until the claim is stale (no
+ * thread polled for IDLE_LAZY_NS, checked after every expiry of a timer
+ * thread, which the kernel's tick provides whenever a task is running) and
+ * is handed back to the I/O threads. Nothing is lost, and the delay is
+ * bounded by a few ticks even for a program that computes for long without
+ * a system call.
  */
 static const struct ulk_idle_poller *idle_poller;
 static int idle_busy;
+static int idle_claimed;
+static unsigned long long idle_left_ns;
 static int idle_efd = -1;
 static struct ulk_sem *polling_sem;
 static pthread_t polling_thread;
 
 #define IDLE_POLL_MAX	64
+#define IDLE_LAZY_NS	2000000ULL	/* 2 ms */
+
+static unsigned long long host_time_ns(void);
 
 static struct ulk_sem *host_sem_alloc(int count)
 {
@@ -285,9 +305,12 @@ static int host_sem_down_idle(struct ulk_sem *s)
 		return host_sem_down_intr(s);
 	n = p->claim(fds + 1, IDLE_POLL_MAX);
 	if (n <= 0) {
+		p->release();
+		__atomic_store_n(&idle_claimed, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&idle_busy, 0, __ATOMIC_RELEASE);
 		return host_sem_down_intr(s);
 	}
+	__atomic_store_n(&idle_claimed, 1, __ATOMIC_RELAXED);
 	polling_thread = pthread_self();
 	__atomic_store_n(&polling_sem, s, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -309,9 +332,30 @@ static int host_sem_down_idle(struct ulk_sem *s)
 				fds[i].fd = -1;
 	}
 	__atomic_store_n(&polling_sem, NULL, __ATOMIC_SEQ_CST);
-	p->release();
+	/* The devices stay claimed (see "The claim outlives the poll"). */
+	__atomic_store_n(&idle_left_ns, host_time_ns(), __ATOMIC_RELAXED);
 	__atomic_store_n(&idle_busy, 0, __ATOMIC_RELEASE);
 	return ret;
+}
+
+/*
+ * Called by timer threads after each expiry: hand the devices back to
+ * their I/O threads if no thread has polled them for IDLE_LAZY_NS.
+ */
+static void idle_release_stale(void)
+{
+	const struct ulk_idle_poller *p = idle_poller;
+
+	if (!p || !__atomic_load_n(&idle_claimed, __ATOMIC_RELAXED) ||
+	    host_time_ns() - __atomic_load_n(&idle_left_ns, __ATOMIC_RELAXED) <
+	    IDLE_LAZY_NS ||
+	    __atomic_exchange_n(&idle_busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_load_n(&idle_claimed, __ATOMIC_RELAXED)) {
+		p->release();
+		__atomic_store_n(&idle_claimed, 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&idle_busy, 0, __ATOMIC_RELEASE);
 }
 
 /**
@@ -644,6 +688,7 @@ static void *timer_thread(void *p)
 		if (n != (ssize_t)sizeof(expirations))
 			continue;
 		t->fn(t->arg);
+		idle_release_stale();
 	}
 	if (__atomic_load_n(&t->self_free, __ATOMIC_ACQUIRE))
 		timer_destroy(t);

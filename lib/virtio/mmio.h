@@ -70,8 +70,9 @@ struct ulk_vmmio_ops {
 	 * @idle_claim: a thread going idle offers to wait for the device's
 	 *	input itself (run-to-completion, lib/virtio/idle.c). Return a
 	 *	descriptor to poll for POLLIN, the I/O thread no longer waiting
-	 *	for it, or -1 to decline (then no release follows). Any
-	 *	thread, not holding the CPU token. May be NULL.
+	 *	for it, or -1 to decline (which also undoes an earlier claim).
+	 *	Claiming a claimed device again is cheap. Any thread, not
+	 *	holding the CPU token. May be NULL.
 	 */
 	int (*idle_claim)(struct ulk_vmmio_dev *dev);
 	/**

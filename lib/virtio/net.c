@@ -666,23 +666,26 @@ static bool rx_can_run(struct ulk_vnet *vn)
 	       !ulk_vmmio_is_broken(&vn->mmio);
 }
 
-static int vnet_idle_claim(struct ulk_vmmio_dev *dev)
-{
-	struct ulk_vnet *vn = to_vnet(dev);
-
-	if (!rx_can_run(vn))
-		return -1;
-	__atomic_store_n(&vn->rx_elsewhere, 1, __ATOMIC_SEQ_CST);
-	interest_update(vn);
-	return vn->be->fd;
-}
-
 static void vnet_idle_release(struct ulk_vmmio_dev *dev)
 {
 	struct ulk_vnet *vn = to_vnet(dev);
 
 	__atomic_store_n(&vn->rx_elsewhere, 0, __ATOMIC_SEQ_CST);
 	interest_update(vn);
+}
+
+static int vnet_idle_claim(struct ulk_vmmio_dev *dev)
+{
+	struct ulk_vnet *vn = to_vnet(dev);
+
+	/* Declining must not leave an earlier claim in place. */
+	if (!rx_can_run(vn)) {
+		vnet_idle_release(dev);
+		return -1;
+	}
+	__atomic_store_n(&vn->rx_elsewhere, 1, __ATOMIC_SEQ_CST);
+	interest_update(vn);
+	return vn->be->fd;
 }
 
 /*

@@ -41,7 +41,11 @@ struct thread_struct {
 #define STACK_TOP		TASK_SIZE
 #define STACK_TOP_MAX		TASK_SIZE
 
+#ifdef __x86_64__
+#define cpu_relax()		__asm__ __volatile__("pause" ::: "memory")
+#else
 #define cpu_relax()		__asm__ __volatile__("" ::: "memory")
+#endif
 
 static inline void start_thread(struct pt_regs *regs, unsigned long pc,
 				unsigned long sp)
