@@ -119,9 +119,6 @@ bool ulk_idle_resting;
 
 static struct ulk_sem *ulk_cpu_sem;
 
-/* Tries for a busy token before sleeping on it (a few microseconds). */
-#define ULK_TAKE_SPINS	200
-
 unsigned long ulk_irq_enabled;
 unsigned long ulk_irq_pending;
 
@@ -177,20 +174,6 @@ int ulk_cpu_init(struct ulk_hthread *boot)
  */
 void ulk_cpu_take(struct ulk_hthread *self)
 {
-	int i;
-
-	/*
-	 * The token is mostly held for microseconds (an interrupt, another
-	 * thread's call): spin a little before sleeping, since a futex
-	 * sleep and wake-up cost tens of microseconds on a VM.
-	 */
-	for (i = 0; i < ULK_TAKE_SPINS; i++) {
-		if (ulk_host->sem_trydown(ulk_cpu_sem)) {
-			ulk_cpu_holder = self;
-			return;
-		}
-		cpu_relax();
-	}
 	ulk_host->sem_down(ulk_cpu_sem);
 	ulk_cpu_holder = self;
 }
