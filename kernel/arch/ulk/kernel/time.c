@@ -46,14 +46,35 @@ static struct clocksource ulk_clocksource = {
 	.flags	= CLOCK_SOURCE_IS_CONTINUOUS,
 };
 
+/*
+ * The host timer is only ever moved earlier. Every idle entry stops the
+ * tick (the next event moves later) and every idle exit restarts it (back
+ * to the next jiffy): re-arming the host timer each time cost three
+ * timerfd_settime() calls per request/response. Keeping an earlier
+ * deadline instead is always safe: the clock event handler, called early,
+ * runs what is due (nothing) and programs the next event, which then goes
+ * to the host. So the host timer fires at most once per jiffy more than
+ * needed, and once after the tick stops for good. Both fields are used
+ * with the CPU token held.
+ */
+static unsigned long long armed_ns;	/* host deadline, 0 if none pending */
+
 static int event_next(unsigned long delta, struct clock_event_device *evt)
 {
-	return ulk_host->timer_set(tick_timer, ulk_host->time_ns() + delta);
+	unsigned long long when = ulk_host->time_ns() + delta;
+	int err;
+
+	if (armed_ns && when >= armed_ns)
+		return 0;
+	err = ulk_host->timer_set(tick_timer, when);
+	if (!err)
+		armed_ns = when;
+	return err;
 }
 
+/* Left armed: the early call it causes finds nothing due (see above). */
 static int event_shutdown(struct clock_event_device *evt)
 {
-	ulk_host->timer_cancel(tick_timer);
 	return 0;
 }
 
@@ -70,6 +91,7 @@ static irqreturn_t timer_irq(int irq, void *dev)
 {
 	struct clock_event_device *evt = dev;
 
+	armed_ns = 0;
 	if (evt->event_handler)
 		evt->event_handler(evt);
 	return IRQ_HANDLED;
