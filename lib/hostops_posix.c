@@ -209,7 +209,8 @@ struct ulk_sem {
  * input, with one eventfd standing in for its semaphore: whoever posts
  * that semaphore also writes the eventfd. The handshake is Dekker's: the
  * waiter publishes polling_sem, then tries the semaphore, then polls; a
- * poster posts, then reads polling_sem. With a full fence on both sides
+ * poster posts, then reads polling_sem. With a full barrier on both sides
+ * (a fence after the waiter's store; sem_post() itself on the poster's)
  * either the waiter's try sees the post or the poster sees polling_sem
  * and writes the eventfd, which ends the poll: no lost wake-up. One thread
  * polls at a time (idle_busy); the others wait on their semaphores.
@@ -267,8 +268,12 @@ static void host_sem_free(struct ulk_sem *s)
 static void host_sem_up(struct ulk_sem *s)
 {
 	sem_post(&s->sem);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&polling_sem, __ATOMIC_RELAXED) == s &&
+	/*
+	 * No explicit fence: sem_post() synchronises memory (POSIX XBD 4.12;
+	 * a locked RMW on x86, an RCsc release on arm64), and this is the
+	 * hot path of every system call's exit (the CPU token is a ulk_sem).
+	 */
+	if (__atomic_load_n(&polling_sem, __ATOMIC_SEQ_CST) == s &&
 	    !pthread_equal(polling_thread, pthread_self())) {
 		uint64_t one = 1;
 
@@ -549,27 +554,60 @@ static pthread_key_t key_of(struct ulk_tls_key *handle)
 	return (pthread_key_t)((uintptr_t)handle - 1);
 }
 
+/*
+ * The first key made (ulk's per-thread record, read on every system call)
+ * is also mirrored in a thread-local variable of the initial-exec model:
+ * one load instead of pthread_getspecific(). The pthread key stays for its
+ * destructor, which runs through fast_gone() so that the mirror is
+ * cleared first, as pthread clears the key's own value.
+ */
+static pthread_key_t fast_key;
+static bool fast_key_used;
+static void (*fast_destructor)(void *);
+static __thread void *fast_value __attribute__((tls_model("initial-exec")));
+
+static void fast_gone(void *data)
+{
+	fast_value = NULL;
+	if (fast_destructor)
+		fast_destructor(data);
+}
+
 static struct ulk_tls_key *host_tls_alloc(void (*destructor)(void *))
 {
+	bool fast = !fast_key_used;
 	pthread_key_t key;
 
-	if (pthread_key_create(&key, destructor))
+	if (pthread_key_create(&key, fast ? fast_gone : destructor))
 		return NULL;
+	if (fast) {
+		fast_destructor = destructor;
+		fast_key = key;
+		fast_key_used = true;
+	}
 	return (struct ulk_tls_key *)((uintptr_t)key + 1);
 }
 
 static void host_tls_free(struct ulk_tls_key *handle)
 {
+	if (fast_key_used && key_of(handle) == fast_key)
+		fast_key_used = false;
 	pthread_key_delete(key_of(handle));
 }
 
 static int host_tls_set(struct ulk_tls_key *handle, void *data)
 {
-	return -pthread_setspecific(key_of(handle), data);
+	int err = pthread_setspecific(key_of(handle), data);
+
+	if (!err && fast_key_used && key_of(handle) == fast_key)
+		fast_value = data;
+	return -err;
 }
 
 static void *host_tls_get(struct ulk_tls_key *handle)
 {
+	if (fast_key_used && key_of(handle) == fast_key)
+		return fast_value;
 	return pthread_getspecific(key_of(handle));
 }
 

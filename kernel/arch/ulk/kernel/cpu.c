@@ -374,6 +374,25 @@ void ulk_cpu_run_escapable(struct ulk_hthread *self, void (*fn)(void *),
  */
 void ulk_cpu_leave(struct ulk_hthread *self)
 {
+	/*
+	 * The common end of a system call: nothing pending, nobody to switch
+	 * to, current not idle. Release without setting an escape point;
+	 * the re-check after the release is leave_body()'s.
+	 */
+	if (likely(ulk_irq_enabled == ARCH_IRQ_ENABLED &&
+		   !__atomic_load_n(&ulk_irq_pending, __ATOMIC_RELAXED) &&
+		   !is_idle_task(current) && !must_reschedule(self))) {
+		ulk_cpu_holder = NULL;
+		ulk_host->sem_up(ulk_cpu_sem);
+		if (likely(!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST)) ||
+		    !ulk_host->sem_trydown(ulk_cpu_sem))
+			return;
+		if (READ_ONCE(ulk_halted)) {
+			ulk_host->sem_up(ulk_cpu_sem);
+			return;
+		}
+		ulk_cpu_holder = self;
+	}
 	ulk_cpu_run_escapable(self, leave_body, self);
 }
 
