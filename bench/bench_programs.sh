@@ -32,6 +32,7 @@ set -euo pipefail
 B=${1:?usage: bench/bench_programs.sh BUILD_DIR}
 RUN=$B/bin/ulk-run
 REDIS_N=${BENCH_REDIS_REQUESTS:-30000}
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 bench_init bench_programs

@@ -19,6 +19,7 @@ set -euo pipefail
 
 B=${1:?usage: bench/bench_syscall.sh BUILD_DIR}
 X=$B/bench/bench_syscall
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 bench_init bench_syscall --no-root

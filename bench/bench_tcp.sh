@@ -19,6 +19,7 @@
 #                                close: connections/s and us per connection
 #   streams-to-ulk               $BENCH_TCP_STREAMS concurrent connections
 #                                sharing $BENCH_TCP_BYTES, aggregate Mbit/s
+#   cpu-per-gb-streams-to-ulk    the same runs' CPU time per GB
 #
 # Usage: bench/bench_tcp.sh BUILD_DIR. Needs root (namespaces, TAP); says
 # so otherwise. Knobs: those of bench/lib.sh, and BENCH_TCP_BYTES
@@ -32,6 +33,7 @@ BYTES=${BENCH_TCP_BYTES:-536870912}
 RR=${BENCH_TCP_RR:-10000}
 CRR=${BENCH_TCP_CRR:-2000}
 STREAMS=${BENCH_TCP_STREAMS:-100}
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 bench_init bench_tcp
@@ -58,7 +60,7 @@ tcp() {
 	bench_pin 1
 	srvpin=("${PIN[@]}")
 	bench_pin 2
-	bench_pair out:READY 120 \
+	bench_pair out:READY 60 \
 		"${srvpin[@]}" ip netns exec $sns "$T" "${srv[@]}" server 5201 0 ::client:: \
 		"${PIN[@]}" ip netns exec $cns "$T" "$@" client $addr 5201 "$mode" "$amount" || return 1
 	grep -q '_us=\|mbps=' "$BENCH_TMP/cli.out" || { BENCH_WHY="client printed: $(cat "$BENCH_TMP/cli.out")"; return 1; }
@@ -80,6 +82,7 @@ bench_figure crr tcp crr "$CRR"
 bench_report crr crr-rate rate conn/s
 bench_report crr crr-p50 p50_us us
 bench_report crr crr-p99 p99_us us
-bench_figure streams tcp send "$BYTES" --streams "$STREAMS"
+bench_figure --idle streams tcp send "$BYTES" --streams "$STREAMS"
 bench_report streams streams-to-ulk mbps Mbit/s
+bench_report streams cpu-per-gb-streams-to-ulk cpu_per_gb s/GB
 bench_finish
