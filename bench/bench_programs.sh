@@ -1,212 +1,197 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Unmodified programs (iperf3, sockperf) under ulk-run, talking to the host
-# kernel over a TAP, side by side with the same programs on the host kernel
-# talking to itself across namespaces over veth, in one run. Prints
-# iperf3-to-ulk, iperf3-from-ulk, iperf3-client-ulk, sockperf-avg,
-# sockperf-p50, sockperf-p99, sockperf-client-ulk-p50 and
-# sockperf-client-ulk-p99 lines in the benchmark format (ratio = ulk/base).
-# Needs root (namespaces, TAP); says so otherwise.
+# Unmodified programs under ulk-run, talking to the host kernel over a TAP
+# (ulk), beside the same programs on the host kernel talking to each other
+# across namespaces over veth (base). Each figure per placement (same vCPU,
+# split across two, unpinned; see bench/lib.sh) as the median (min..max) of
+# $BENCH_RUNS runs interleaved ulk, base, ulk, base after a warm-up, each
+# run with a fresh server; ratio = ulk/base:
+#
+#   iperf3-to-ulk, iperf3-from-ulk   iperf3 server under ulk-run, the host's
+#                                    client sending (-R: receiving), Mbit/s
+#   iperf3-client-ulk                iperf3 client under ulk-run sending to a
+#                                    host server, Mbit/s
+#   sockperf-avg, -p50, -p99         sockperf ping-pong, server under
+#                                    ulk-run, us
+#   sockperf-client-ulk-p50, -p99    the client under ulk-run, us
+#   nginx-rps, nginx-p99             single-process nginx under ulk-run
+#                                    serving a 1 KiB file to wrk on the host
+#                                    (1 thread, keep-alive, 100 connections):
+#                                    requests/s and wrk's p99 latency, us
+#   redis-rps, redis-p99             redis-server under ulk-run (epoll, no
+#                                    persistence), redis-benchmark GET from
+#                                    the host with 100 connections
+#
+# Each timed run lasts $BENCH_SECONDS (whole seconds); redis runs are
+# $BENCH_REDIS_REQUESTS requests (30000). Usage: bench/bench_programs.sh
+# BUILD_DIR. Needs root (namespaces, TAP); says so otherwise. Knobs: those
+# of bench/lib.sh.
 set -euo pipefail
 
 B=${1:?usage: bench/bench_programs.sh BUILD_DIR}
 RUN=$B/bin/ulk-run
-SECS=${BENCH_PROGRAMS_SECONDS:-5}
+REDIS_N=${BENCH_REDIS_REQUESTS:-30000}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "bench_programs: skipped: needs root and /dev/net/tun (TAP and namespaces)"
-	exit 0
-fi
-for p in iperf3 sockperf python3; do
-	command -v $p >/dev/null || { echo "bench_programs: skipped: $p is not installed"; exit 0; }
-done
-[ -x "$RUN" ] || { echo "bench_programs: $RUN is missing (make lib)"; exit 1; }
+bench_init bench_programs
+bench_need iperf3 sockperf nginx wrk redis-server redis-benchmark
+[ -x "$RUN" ] || bench_die "$RUN is missing (make lib)"
+case $BENCH_SECONDS in '' | *[!0-9]* | 0) bench_die "BENCH_SECONDS must be whole seconds here" ;; esac
+S=$BENCH_SECONDS
 
-nu=ulkpu$$ na=ulkpa$$ nb=ulkpb$$ tap=ulkpt$$
+nu=pu$$ na=pa$$ nb=pb$$ tap=pt$$
 H=10.76.0.1 U=10.76.0.2 VA=10.77.0.1 VB=10.77.0.2
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for n in $nu $na $nb; do ip netns del "$n" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+bench_netns $nu $na $nb
+bench_tap $nu $tap $H/24
+bench_veth $na $VA/24 $nb $VB/24
 
-for n in $nu $na $nb; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n $nu tuntap add dev $tap mode tap
-ip -n $nu addr add $H/24 dev $tap
-ip -n $nu link set $tap up
-ip link add ulkpva$$ netns $na type veth peer name ulkpvb$$ netns $nb
-ip -n $na addr add $VA/24 dev ulkpva$$
-ip -n $nb addr add $VB/24 dev ulkpvb$$
-ip -n $na link set ulkpva$$ up
-ip -n $nb link set ulkpvb$$ up
+mkdir -p "$BENCH_TMP/www"
+head -c 1024 /dev/urandom >"$BENCH_TMP/www/small.bin"
 
-# ulk PROGRAM ARGS...: exec PROGRAM under ulk-run on ulk's side of the TAP
-# ($U). It execs: run it through start only.
-ulk() {
-	exec ip netns exec $nu "$RUN" --net tap:$tap --ip $U/24 -- "$@"
-}
-# on NS PROGRAM ARGS...: exec PROGRAM on the host kernel in namespace NS.
-on() { local ns=$1; shift; exec ip netns exec "$ns" "$@"; }
+# ends SIDE ROLE: the commands for the two ends of one run. ROLE is
+# "server" (ulk's side, end 1, serves) or "client" (ulk's side is the
+# client). Sets SRV and CLI (command prefixes, pinned for the placement),
+# A (the server's address) and SNS (a namespace that reaches it).
+ends() {
+	local side=$1 role=$2 one two
 
-# start NAME CMD...: CMD in the background (pid in $last), output in
-# $tmp/NAME and $tmp/NAME.err. Every exec'ing layer keeps the pid, so
-# killing $last kills the program itself.
-declare -A cmds
-start() {
-	local name=$1; shift
-	cmds[$name]="$*"
-	"$@" >"$tmp/$name" 2>"$tmp/$name.err" &
-	last=$!
-	pids+=("$last")
-}
-
-# fail NAME WHAT: say what went wrong with NAME, show its output, exit 1.
-fail() {
-	echo "bench_programs: $1: $2"
-	echo "  command: ${cmds[$1]}"
-	echo "  --- stdout:"; sed 's/^/  /' "$tmp/$1"
-	echo "  --- stderr:"; sed 's/^/  /' "$tmp/$1.err"
-	exit 1
-}
-
-# finish NAME PID SECONDS: wait for PID (started as NAME) at most SECONDS;
-# its exit status in $rc. A hang fails the run.
-finish() {
-	local name=$1 pid=$2 i
-	for ((i = 0; i < $3 * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null || true
-		fail "$name" "still running after $3 s (killed)"
-	fi
-	rc=0; wait "$pid" || rc=$?
-	for i in "${!pids[@]}"; do [ "${pids[$i]}" != "$pid" ] || unset "pids[$i]"; done
-}
-
-# run NAME SECONDS CMD...: CMD in the foreground, at most SECONDS; status in $rc.
-run() { local name=$1 t=$2; shift 2; start "$name" "$@"; finish "$name" $last "$t"; }
-
-# stop NAME PID: stop a server that should still be running.
-stop() {
-	kill -0 "$2" 2>/dev/null || { wait "$2" || true; fail "$1" "exited early"; }
-	kill "$2"
-	finish "$1" "$2" 10
-}
-
-# wait_listen NAME PID NS PORT: until a host kernel server listens.
-wait_listen() {
-	local i
-	for i in $(seq 200); do
-		ip netns exec "$3" ss -Htln "sport = :$4" | grep -q . && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail "$1" "not listening on port $4"
-}
-
-# wait_connect NAME PID NS ADDR PORT: until a connection there succeeds (a
-# server under ulk-run: its socket is in ulk, out of the host's ss's sight).
-wait_connect() {
-	local i
-	for i in $(seq 100); do
-		ip netns exec "$3" timeout 1 bash -c "exec 3<>/dev/tcp/$4/$5" 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail "$1" "nothing accepts connections on $4 port $5"
-}
-
-# iperf3 -J output: received Mbit/s, or "error: ..." (iperf3 3.12 exits 0
-# after printing a JSON error).
-mbps() {
-	python3 - "$1" <<'EOF'
-import json, sys
-try:
-    j = json.load(open(sys.argv[1]))
-    print("error: " + j["error"] if "error" in j else
-          "%.1f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))
-except Exception as e:
-    print("error: no iperf3 result (%s)" % e)
-EOF
-}
-
-# iperf NAME SERVER_CMD... -- CLIENT_CMD...: one iperf3 -s -1 run; result in
-# $tmp/NAME.mbps. A server under ulk-run cannot be probed (iperf3 -1 takes
-# the probe for its one client and exits), so a refused client is retried.
-iperf() {
-	local name=$1 srv=() r; shift
-	while [ "$1" != -- ]; do srv+=("$1"); shift; done; shift
-	start "$name-server" "${srv[@]}"
-	local spid=$last
-	[ "${srv[0]}" = ulk ] || wait_listen "$name-server" $spid "${srv[1]}" 5201
-	local until=$((SECONDS + 10))
-	while :; do
-		run "$name" $((SECS + 20)) "$@"
-		r=$(mbps "$tmp/$name")
-		case $r in
-		*"unable to connect"*) kill -0 $spid 2>/dev/null && [ $SECONDS -lt $until ] && { sleep 0.1; continue; } ;;
-		esac
-		break
-	done
-	[ "$rc" -eq 0 ] && [ "${r%%:*}" != error ] || fail "$name" "exit status $rc, $r"
-	finish "$name-server" $spid 15
-	[ "$rc" -eq 0 ] || fail "$name-server" "exit status $rc"
-	echo "$r" >"$tmp/$name.mbps"
-}
-
-# sock NAME SERVER_CMD... -- CLIENT_CMD...: one sockperf ping-pong run;
-# client output in $tmp/NAME.
-sock() {
-	local name=$1 srv=(); shift
-	while [ "$1" != -- ]; do srv+=("$1"); shift; done; shift
-	start "$name-server" "${srv[@]}"
-	local spid=$last
-	if [ "${srv[0]}" = ulk ]; then
-		wait_connect "$name-server" $spid $nu $U 11111
+	if [ "$side" = ulk ]; then
+		bench_tap_fresh $nu $tap
+		one=(ip netns exec $nu "$RUN" --net tap:$tap --ip $U/24 --gw $H --)
+		two=(ip netns exec $nu)
+		[ "$role" = server ] && A=$U || A=$H
+		SNS=$nu
 	else
-		wait_listen "$name-server" $spid "${srv[1]}" 11111
+		one=(ip netns exec $nb) two=(ip netns exec $na)
+		A=$VB SNS=$na
+		[ "$role" = server ] || { one=(ip netns exec $na) two=(ip netns exec $nb); }
 	fi
-	run "$name" $((SECS + 20)) "$@"
-	[ "$rc" -eq 0 ] && grep -q 'percentile 99.000 =' "$tmp/$name" || fail "$name" "exit status $rc, no percentiles"
-	stop "$name-server" $spid
+	bench_pin 1
+	one=("${PIN[@]}" "${one[@]}")
+	bench_pin 2
+	two=("${PIN[@]}" "${two[@]}")
+	if [ "$role" = server ]; then SRV=("${one[@]}") CLI=("${two[@]}"); else SRV=("${two[@]}") CLI=("${one[@]}"); fi
 }
 
-C=(iperf3 -t "$SECS" -J --connect-timeout 1000)
-P=(sockperf pp --tcp -p 11111 -t "$SECS")
-echo "bench_programs: unmodified iperf3 and sockperf under ulk-run over a TAP (ulk)" \
+# field FILE AWK-ARGS...: a number out of a client's output, or failure.
+field() {
+	local v
+
+	v=$(awk "${@:2}" "$BENCH_TMP/$1")
+	[ -n "$v" ] || { BENCH_WHY="no result in $1: $(tail -c 300 "$BENCH_TMP/$1" | tr '\n' ' ')"; return 1; }
+	echo "$v"
+}
+
+# iperf SIDE ROLE [CLIENT OPTIONS]: one iperf3 run, the receiver's Mbit/s.
+iperf() {
+	local side=$1 role=$2 v
+	shift 2
+	ends "$side" "$role"
+	bench_pair "out:Server listening" $((S + 30)) \
+		"${SRV[@]}" iperf3 -s -p 5201 --forceflush ::client:: \
+		"${CLI[@]}" iperf3 -c $A -p 5201 -t "$S" -f m --connect-timeout 3000 "$@" || return 1
+	v=$(field cli.out '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) } END { print v }') || return 1
+	bench_result mbps="$v"
+}
+
+# sock SIDE ROLE: one sockperf ping-pong run: average, p50 and p99 in us.
+sock() {
+	local side=$1 role=$2 avg p50 p99
+	ends "$side" "$role"
+	bench_pair "tcp:$SNS:$A:11111" $((S + 30)) \
+		"${SRV[@]}" sockperf sr --tcp -i $A -p 11111 ::client:: \
+		"${CLI[@]}" sockperf pp --tcp -i $A -p 11111 -t "$S" || return 1
+	avg=$(field cli.out '/Summary: Latency is/ { print $(NF - 1) }') || return 1
+	p50=$(field cli.out '/percentile 50.000 =/ { print $NF }') || return 1
+	p99=$(field cli.out '/percentile 99.000 =/ { print $NF }') || return 1
+	bench_result avg="$avg" p50="$p50" p99="$p99"
+}
+
+# nginx_conf DIR: a single-process nginx configuration (no fork: ulk-run
+# serves no child) with everything under DIR, serving $BENCH_TMP/www.
+nginx_conf() {
+	mkdir -p "$1"
+	cat >"$1/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $1/error.log;
+pid $1/nginx.pid;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	keepalive_requests 1000000;
+	client_body_temp_path $1/body;
+	proxy_temp_path $1/proxy;
+	fastcgi_temp_path $1/fastcgi;
+	uwsgi_temp_path $1/uwsgi;
+	scgi_temp_path $1/scgi;
+	server { listen 8080; root $BENCH_TMP/www; }
+}
+CONF
+}
+
+# to_us VALUE: wrk's latency ("812.00us", "1.52ms", "1.01s") in us.
+to_us() {
+	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		printf "%.1f", u == "ms" ? n * 1000 : u == "s" ? n * 1e6 : n }'
+}
+
+# http SIDE: wrk against nginx: requests/s and p99 (us). Error responses
+# or socket errors fail the run.
+http() {
+	local side=$1 rps p99 d=$BENCH_TMP/nginx-$1
+	ends "$side" server
+	nginx_conf "$d"
+	bench_pair "tcp:$SNS:$A:8080" $((S + 30)) \
+		"${SRV[@]}" nginx -c "$d/nginx.conf" -e "$d/error.log" ::client:: \
+		"${CLI[@]}" wrk -t 1 -c 100 -d "${S}s" --latency "http://$A:8080/small.bin" || return 1
+	if grep -q 'Non-2xx\|Socket errors' "$BENCH_TMP/cli.out"; then
+		BENCH_WHY="wrk: $(grep 'Non-2xx\|Socket errors' "$BENCH_TMP/cli.out" | tr '\n' ' ')"
+		return 1
+	fi
+	rps=$(field cli.out '/^Requests\/sec:/ { print $2 }') || return 1
+	p99=$(field cli.out '$1 == "99%" { print $2 }') || return 1
+	bench_result rps="$rps" p99="$(to_us "$p99")"
+}
+
+# redis SIDE: redis-benchmark GET against redis-server: requests/s and
+# p99 (us).
+redis() {
+	local side=$1 rps p99
+	ends "$side" server
+	bench_pair "tcp:$SNS:$A:6379" $((S + 60)) \
+		"${SRV[@]}" redis-server --port 6379 --bind 0.0.0.0 --protected-mode no \
+		--save '' --appendonly no --daemonize no --dir "$BENCH_TMP" ::client:: \
+		"${CLI[@]}" redis-benchmark -h $A -p 6379 -c 100 -n "$REDIS_N" -t get --csv || return 1
+	rps=$(field cli.out -F'"' '$2 == "GET" { print $4 }') || return 1
+	p99=$(field cli.out -F'"' '$2 == "GET" { print $14 * 1000 }') || return 1
+	bench_result rps="$rps" p99="$p99"
+}
+
+echo "bench_programs: unmodified programs under ulk-run over a TAP (ulk)" \
 	"vs. the same on the host kernel across namespaces over veth (base)"
 
-iperf to-ulk ulk iperf3 -s -1 -- on $nu "${C[@]}" -c $U
-iperf to-base on $nb iperf3 -s -1 -- on $na "${C[@]}" -c $VB
-iperf from-ulk ulk iperf3 -s -1 -- on $nu "${C[@]}" -c $U -R
-iperf from-base on $nb iperf3 -s -1 -- on $na "${C[@]}" -c $VB -R
-iperf client-ulk on $nu iperf3 -s -1 -- ulk "${C[@]}" -c $H
-iperf client-base on $nb iperf3 -s -1 -- on $na "${C[@]}" -c $VB
-
-sock sp-ulk ulk sockperf sr --tcp -i $U -p 11111 -- on $nu "${P[@]}" -i $U
-sock sp-base on $nb sockperf sr --tcp -i $VB -p 11111 -- on $na "${P[@]}" -i $VB
-sock spc-ulk on $nu sockperf sr --tcp -i $H -p 11111 -- ulk "${P[@]}" -i $H
-sock spc-base on $nb sockperf sr --tcp -i $VB -p 11111 -- on $na "${P[@]}" -i $VB
-
-mb() { cat "$tmp/$1.mbps"; }
-pct() { sed -n "s/.*percentile $2 = *\([0-9.]*\).*/\1/p" "$tmp/$1"; }
-avg() { sed -n 's/.*Summary: Latency is \([0-9.]*\) usec.*/\1/p' "$tmp/$1"; }
-line() { # NAME ULK BASE UNIT
-	awk -v n="$1" -v u="$2" -v b="$3" -v unit="$4" 'BEGIN {
-		printf "%s: ulk=%s %s base=%s %s ratio=%.2f\n", n, u, unit, b, unit, (b > 0 ? u / b : 0) }'
-}
-line iperf3-to-ulk "$(mb to-ulk)" "$(mb to-base)" Mbit/s
-line iperf3-from-ulk "$(mb from-ulk)" "$(mb from-base)" Mbit/s
-line iperf3-client-ulk "$(mb client-ulk)" "$(mb client-base)" Mbit/s
-line sockperf-avg "$(avg sp-ulk)" "$(avg sp-base)" us
-line sockperf-p50 "$(pct sp-ulk 50.000)" "$(pct sp-base 50.000)" us
-line sockperf-p99 "$(pct sp-ulk 99.000)" "$(pct sp-base 99.000)" us
-line sockperf-client-ulk-p50 "$(pct spc-ulk 50.000)" "$(pct spc-base 50.000)" us
-line sockperf-client-ulk-p99 "$(pct spc-ulk 99.000)" "$(pct spc-base 99.000)" us
+bench_figure iperf-to iperf server
+bench_report iperf-to iperf3-to-ulk mbps Mbit/s
+bench_figure iperf-from iperf server -R
+bench_report iperf-from iperf3-from-ulk mbps Mbit/s
+bench_figure iperf-client iperf client
+bench_report iperf-client iperf3-client-ulk mbps Mbit/s
+bench_figure sockperf sock server
+bench_report sockperf sockperf-avg avg us
+bench_report sockperf sockperf-p50 p50 us
+bench_report sockperf sockperf-p99 p99 us
+bench_figure sockperf-client sock client
+bench_report sockperf-client sockperf-client-ulk-p50 p50 us
+bench_report sockperf-client sockperf-client-ulk-p99 p99 us
+bench_figure nginx http
+bench_report nginx nginx-rps rps req/s
+bench_report nginx nginx-p99 p99 us
+bench_figure redis redis
+bench_report redis redis-rps rps req/s
+bench_report redis redis-p99 p99 us
+bench_finish

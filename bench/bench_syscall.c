@@ -1,18 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * System-call cost inside ulk beside the host kernel, from one run:
+ * System-call cost inside ulk or on the host kernel, one measurement per
+ * run; bench/bench_syscall.sh runs it interleaved (ulk, host, ulk, ...)
+ * under each placement and prints the figures.
  *
- *   getppid: ulk=<ns> ns base=<ns> ns ratio=<ulk/base>
+ *   bench_syscall getppid ulk|host
  *	median per-call time over 20 batches of 100,000 calls, after a
- *	warm-up; ulk_sys_getppid() against the host's syscall(SYS_getppid)
+ *	warm-up; ulk_sys_getppid() or the host's syscall(SYS_getppid)
  *	(syscall() so that no C library caching can answer).
- *   eventfd-pingpong: ulk=<ns> ns base=<ns> ns ratio=<ulk/base>
+ *   bench_syscall pingpong ulk|host [--split CPU_A,CPU_B]
  *	median round trip of two host threads bouncing a count over two
- *	eventfds with blocking reads: inside ulk, and on host eventfds.
+ *	eventfds with blocking reads: inside ulk, or on host eventfds.
+ *	--split pins the initiating thread (and, for ulk, every thread ulk
+ *	made) to CPU_A and the partner to CPU_B; otherwise the process's
+ *	placement is whatever it was started with (taskset).
+ *
+ * Prints "ns=<nanoseconds>". Only the host side of a "host" run: ulk is
+ * not booted there, so its threads cannot disturb the baseline.
  */
 #include "common.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 
@@ -109,8 +119,31 @@ static void *ponger(void *arg)
 	return NULL;
 }
 
-/* Median round trip in ns, or -1 on failure. */
-static double bench_pingpong(bool ulk)
+/* Pin every thread of this process to @cpu. Return: 0 or -errno. */
+static int pin_process(int cpu)
+{
+	cpu_set_t m;
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	int err = 0;
+
+	if (!dir)
+		return -errno;
+	CPU_ZERO(&m);
+	CPU_SET(cpu, &m);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' &&
+		    sched_setaffinity(atoi(d->d_name), sizeof(m), &m))
+			err = -errno;
+	closedir(dir);
+	return err;
+}
+
+/*
+ * Median round trip in ns, or -1 on failure. @cpu_a >= 0: this thread and
+ * all others but the partner on @cpu_a, the partner on @cpu_b.
+ */
+static double bench_pingpong(bool ulk, int cpu_a, int cpu_b)
 {
 	struct pingpong pp = { .ulk = ulk,
 			       .rounds = PP_WARMUP + PP_BATCHES * PP_PER_BATCH };
@@ -131,6 +164,18 @@ static double bench_pingpong(bool ulk)
 		fprintf(stderr, "eventfd-pingpong (%s): setup failed: %s %s\n",
 			ulk ? "ulk" : "host", errstr(pp.ping), errstr(pp.pong));
 		return -1;
+	}
+	if (cpu_a >= 0) {
+		cpu_set_t m;
+
+		CPU_ZERO(&m);
+		CPU_SET(cpu_b, &m);
+		if (pin_process(cpu_a) ||
+		    pthread_setaffinity_np(th, sizeof(m), &m)) {
+			fprintf(stderr, "eventfd-pingpong: cannot pin to CPUs %d,%d\n",
+				cpu_a, cpu_b);
+			return -1;
+		}
 	}
 	for (i = 0; i < PP_WARMUP; i++)
 		if (efd_write(&pp, pp.ping) != 8 || efd_read(&pp, pp.pong) != 8)
@@ -162,39 +207,54 @@ broken:
 	return -1;
 }
 
-static void report(const char *name, double ulk, double base)
+static int usage(void)
 {
-	printf("%s: ulk=%.1f ns base=%.1f ns ratio=%.2f\n", name, ulk, base,
-	       ulk / base);
-	fflush(stdout);
+	fprintf(stderr, "usage: bench_syscall getppid|pingpong ulk|host [--split CPU_A,CPU_B]\n"
+		"(the figures come from bench/bench_syscall.sh, which runs this)\n");
+	return 2;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct ulk_start_opts opts = { .verbose = getenv("ULK_VERBOSE") != NULL };
-	double u, h;
-	int ret;
+	int ret, cpu_a = -1, cpu_b = -1;
+	bool ulk, ppid;
+	double ns;
 
-	/* Quiet: only the figure lines go to stdout. */
-	ret = ulk_start(&opts);
-	if (ret) {
-		fprintf(stderr, "bench_syscall: ulk_start: %s\n", ulk_strerror(ret));
-		return 1;
+	if (argc == 1) {
+		/* Run directly by an older make bench: nothing to print. */
+		fprintf(stderr, "bench_syscall: run bench/bench_syscall.sh for the figures\n");
+		return 0;
 	}
+	if (argc != 3 && argc != 5)
+		return usage();
+	ppid = !strcmp(argv[1], "getppid");
+	ulk = !strcmp(argv[2], "ulk");
+	if ((!ppid && strcmp(argv[1], "pingpong")) ||
+	    (!ulk && strcmp(argv[2], "host")))
+		return usage();
+	if (argc == 5 && (ppid || strcmp(argv[3], "--split") ||
+			  sscanf(argv[4], "%d,%d", &cpu_a, &cpu_b) != 2 ||
+			  cpu_a < 0 || cpu_b < 0))
+		return usage();
 
-	u = bench_getppid_ulk();
-	h = bench_getppid_host();
-	report("getppid", u, h);
-
-	u = bench_pingpong(true);
-	h = bench_pingpong(false);
-	if (u < 0 || h < 0) {
-		fprintf(stderr, "eventfd-pingpong: failed\n");
-		return 1;
+	if (ulk) {
+		ret = ulk_start(&opts);
+		if (ret) {
+			fprintf(stderr, "bench_syscall: ulk_start: %s\n",
+				ulk_strerror(ret));
+			return 1;
+		}
 	}
-	report("eventfd-pingpong", u, h);
-
+	if (ppid)
+		ns = ulk ? bench_getppid_ulk() : bench_getppid_host();
+	else
+		ns = bench_pingpong(ulk, cpu_a, cpu_b);
+	if (ns < 0)
+		return 1;
+	printf("ns=%.1f\n", ns);
+	fflush(stdout);
 	if (sink == 42)
 		putchar('\n');
-	return ulk_halt() == 0 ? 0 : 1;
+	return !ulk || ulk_halt() == 0 ? 0 : 1;
 }

@@ -1,71 +1,88 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TCP between the host kernel and ulk over a TAP, side by side with the
-# host kernel talking to itself across namespaces over veth, in one run.
-# Prints bulk-to-ulk, bulk-from-ulk, rr-p50, rr-p99 and cpu-per-gb lines in
-# the benchmark format. Needs root (namespaces, TAP); says so otherwise.
+# TCP with one tool (bench/tcpperf) on both stacks: the host kernel talking
+# to a ulk server over a TAP (ulk), beside the host kernel talking to a host
+# server across namespaces over veth (base). Figures, each per placement
+# (same vCPU, split across two, unpinned; see bench/lib.sh), as the median
+# (min..max) of $BENCH_RUNS runs interleaved ulk, base, ulk, base after a
+# warm-up, every run a fresh server:
+#
+#   bulk-to-ulk, bulk-from-ulk   one connection, $BENCH_TCP_BYTES bytes, Mbit/s
+#   cpu-per-gb-to-ulk, -from-ulk the same runs: machine-wide busy CPU time
+#                                (/proc/stat, every thread of both sides,
+#                                softirqs included) per GB, idle rate
+#                                (reported as idle=) subtracted
+#   rr-p50, rr-p99               $BENCH_TCP_RR one-byte round trips, us
+#   crr-rate, crr-p50, crr-p99   $BENCH_TCP_CRR connections in turn, each
+#                                connect, one-byte request and response,
+#                                close: connections/s and us per connection
+#   streams-to-ulk               $BENCH_TCP_STREAMS concurrent connections
+#                                sharing $BENCH_TCP_BYTES, aggregate Mbit/s
+#   cpu-per-gb-streams-to-ulk    the same runs' CPU time per GB
+#
+# Usage: bench/bench_tcp.sh BUILD_DIR. Needs root (namespaces, TAP); says
+# so otherwise. Knobs: those of bench/lib.sh, and BENCH_TCP_BYTES
+# (536870912), BENCH_TCP_RR (10000), BENCH_TCP_CRR (2000),
+# BENCH_TCP_STREAMS (100).
 set -euo pipefail
 
 B=${1:?usage: bench/bench_tcp.sh BUILD_DIR}
 T=$B/bench/tcpperf
-BYTES=${BENCH_TCP_BYTES:-1073741824}
-RR=${BENCH_TCP_RR:-20000}
+BYTES=${BENCH_TCP_BYTES:-536870912}
+RR=${BENCH_TCP_RR:-10000}
+CRR=${BENCH_TCP_CRR:-2000}
+STREAMS=${BENCH_TCP_STREAMS:-100}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "bench_tcp: skipped: needs root and /dev/net/tun (TAP and namespaces)"
-	exit 0
-fi
+bench_init bench_tcp
+[ -x "$T" ] || bench_die "$T is missing (make $T)"
 
-nu=ulkbu$$ na=ulkba$$ nb=ulkbb$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for n in $nu $na $nb; do ip netns del "$n" 2>/dev/null || true; done
-	rm -f "$B"/bench/.srv.*
-}
-trap cleanup EXIT INT TERM
+nu=bu$$ na=ba$$ nb=bb$$ tap=bt$$
+H=10.78.0.1 U=10.78.0.2 VA=10.79.0.1 VB=10.79.0.2
+bench_netns $nu $na $nb
+bench_tap $nu $tap $H/24
+bench_veth $na $VA/24 $nb $VB/24
 
-for n in $nu $na $nb; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip -n $nu tuntap add dev ulkb0 mode tap
-ip -n $nu addr add 10.78.0.1/24 dev ulkb0
-ip -n $nu link set ulkb0 up
-ip link add ulkbva$$ netns $na type veth peer name ulkbvb$$ netns $nb
-ip -n $na addr add 10.79.0.1/24 dev ulkbva$$
-ip -n $nb addr add 10.79.0.2/24 dev ulkbvb$$
-ip -n $na link set ulkbva$$ up
-ip -n $nb link set ulkbvb$$ up
-
-# run_side NAME SERVER_NS CLIENT_NS ADDR [server args...]: three connections.
-run_side() {
-	local name=$1 sns=$2 cns=$3 addr=$4; shift 4
-	local out=$B/bench/.srv.$name
-	ip netns exec "$sns" "$T" "$@" server 5201 3 >"$out" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 200); do grep -q READY "$out" && break; sleep 0.05; done
-	grep -q READY "$out" || { echo "bench_tcp: $name server did not start:"; cat "$out"; exit 1; }
-	ip netns exec "$cns" "$T" client "$addr" 5201 send "$BYTES" >"$out.send"
-	ip netns exec "$cns" "$T" client "$addr" 5201 recv "$BYTES" >"$out.recv"
-	ip netns exec "$cns" "$T" client "$addr" 5201 rr "$RR" >"$out.rr"
-	wait "${pids[-1]}"
+# tcp SIDE MODE AMOUNT [CLIENT OPTIONS]: one run against a fresh server:
+# ulk's on the TAP, or the host's across the veth. Records the client's
+# key=value results and the window's cpu_per_gb.
+tcp() {
+	local side=$1 mode=$2 amount=$3 sns cns addr srv srvpin
+	shift 3
+	if [ "$side" = ulk ]; then
+		bench_tap_fresh $nu $tap
+		sns=$nu cns=$nu addr=$U srv=(--ulk-tap $tap --ip $U/24)
+	else
+		sns=$nb cns=$na addr=$VB srv=()
+	fi
+	bench_pin 1
+	srvpin=("${PIN[@]}")
+	bench_pin 2
+	bench_pair out:READY 60 \
+		"${srvpin[@]}" ip netns exec $sns "$T" "${srv[@]}" server 5201 0 ::client:: \
+		"${PIN[@]}" ip netns exec $cns "$T" "$@" client $addr 5201 "$mode" "$amount" || return 1
+	grep -q '_us=\|mbps=' "$BENCH_TMP/cli.out" || { BENCH_WHY="client printed: $(cat "$BENCH_TMP/cli.out")"; return 1; }
+	bench_result "$(tail -1 "$BENCH_TMP/cli.out" | cut -d' ' -f2-)" "cpu_per_gb=$(bench_cpu_net "$amount")"
 }
 
-field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
-srvcpu() { awk -v m="$2" '$2=="mode="m {sub("cpu_s=","",$4); print $4}' "$1"; }
+echo "bench_tcp: tcpperf, host kernel to ulk over a TAP (ulk) vs. host kernel to host kernel across namespaces over veth (base)"
 
-run_side ulk $nu $nu 10.78.0.2 --ulk-tap ulkb0 --ip 10.78.0.2/24
-run_side veth $nb $na 10.79.0.2
-
-line() { # NAME ULK BASE UNIT
-	awk -v n="$1" -v u="$2" -v b="$3" -v unit="$4" 'BEGIN {
-		printf "%s: ulk=%s %s base=%s %s ratio=%.2f\n", n, u, unit, b, unit, (b > 0 ? u / b : 0) }'
-}
-S=$B/bench/.srv
-line bulk-to-ulk "$(field $S.ulk.send mbps)" "$(field $S.veth.send mbps)" Mbit/s
-line bulk-from-ulk "$(field $S.ulk.recv mbps)" "$(field $S.veth.recv mbps)" Mbit/s
-line rr-p50 "$(field $S.ulk.rr p50_us)" "$(field $S.veth.rr p50_us)" us
-line rr-p99 "$(field $S.ulk.rr p99_us)" "$(field $S.veth.rr p99_us)" us
-gb=$(awk -v b="$BYTES" 'BEGIN { print 2 * b / 1e9 }')
-cu=$(awk -v a="$(srvcpu $S.ulk s)" -v b="$(srvcpu $S.ulk r)" -v g="$gb" 'BEGIN { printf "%.3f", (a + b) / g }')
-cb=$(awk -v a="$(srvcpu $S.veth s)" -v b="$(srvcpu $S.veth r)" -v g="$gb" 'BEGIN { printf "%.3f", (a + b) / g }')
-line cpu-per-gb "$cu" "$cb" s/GB
+bench_figure --idle to tcp send "$BYTES"
+bench_report to bulk-to-ulk mbps Mbit/s
+bench_report to cpu-per-gb-to-ulk cpu_per_gb s/GB
+bench_figure --idle from tcp recv "$BYTES"
+bench_report from bulk-from-ulk mbps Mbit/s
+bench_report from cpu-per-gb-from-ulk cpu_per_gb s/GB
+bench_figure rr tcp rr "$RR"
+bench_report rr rr-p50 p50_us us
+bench_report rr rr-p99 p99_us us
+bench_figure crr tcp crr "$CRR"
+bench_report crr crr-rate rate conn/s
+bench_report crr crr-p50 p50_us us
+bench_report crr crr-p99 p99_us us
+bench_figure --idle streams tcp send "$BYTES" --streams "$STREAMS"
+bench_report streams streams-to-ulk mbps Mbit/s
+bench_report streams cpu-per-gb-streams-to-ulk cpu_per_gb s/GB
+bench_finish

@@ -4,34 +4,47 @@
  * the host kernel are measured by the same code.
  *
  *   tcpperf [OPTIONS] server PORT COUNT
- *   tcpperf [OPTIONS] client ADDR PORT send|recv|rr AMOUNT
+ *   tcpperf [OPTIONS] client ADDR PORT MODE AMOUNT
  *
  * Options: --ulk-tap IF (sockets are ulk's, booted on that TAP; without it
  * the host's), --ip CIDR and --ip6 CIDR (ulk's addresses), --offload none,
  * --impair DROP,DUP,REORDER,CORRUPT (probabilities applied to the ulk
- * device in both directions, fixed seed), --verify (the byte stream is a pseudo-random sequence both sides
- * generate, and the receiver checks every byte; slower, for tests).
+ * device in both directions, fixed seed), --verify (the byte stream is a
+ * pseudo-random sequence both sides generate, and the receiver checks
+ * every byte; slower, for tests), --streams N (client, mode send: N
+ * concurrent connections share AMOUNT).
  * ADDR may be IPv4 or IPv6; the server listens on both.
  *
- * The client sends a 24-byte request (mode, amount, verify); the server
- * then receives AMOUNT bytes and acknowledges (send), sends AMOUNT bytes
- * (recv), or echoes AMOUNT one-byte round trips (rr). Both print one
- * machine-readable line per connection:
- *   client: "bulk mbps=M secs=S" or "rr p50_us=A p99_us=B"
- *   server: "server mode=X bytes=N cpu_s=C" (this process's CPU time)
+ * The server is one epoll loop with non-blocking sockets (as real servers
+ * are), serving any number of connections at once; it exits after COUNT
+ * connections have closed, or runs until killed when COUNT is 0. A client
+ * opens a connection and sends a 24-byte request (mode, amount, verify);
+ * the server then, per MODE:
+ *   send  receives AMOUNT bytes and acknowledges with one byte;
+ *   recv  sends AMOUNT bytes, the client acknowledges with one byte;
+ *   rr    echoes AMOUNT one-byte round trips (the client times each);
+ *   crr   (AMOUNT connections in turn, each: connect, request, one-byte
+ *         response, close; the client times each whole connection).
+ * The client closes first, so TIME_WAIT is on the client's side.
+ * Both print one machine-readable line:
+ *   client: "bulk mbps=M secs=S streams=N", "rr p50_us=A p99_us=B" or
+ *           "crr conns=N rate=R p50_us=A p99_us=B" (rate: connections/s)
+ *   server: "server mode=X bytes=N" per connection (none for crr)
  * With --verify a mismatch prints "MISMATCH at offset N" and exits 3. A ulk
- * process prints its device's counters at exit:
+ * process prints its device's counters at exit (not when killed):
  *   "netdev tx_packets=.. tx_large=.. rx_packets=.. rx_large=.. offloads=0x.."
  * (large = frames above 32 KiB).
  */
+#define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <stdint.h>
@@ -44,30 +57,52 @@
 #include <ulk/linux/if_addr.h>
 
 #define CHUNK (256 * 1024)
+#define REQ_BYTES 24
+#define MAX_EVENTS 128
 
-/* The few socket calls used, on either stack. */
+/*
+ * The few socket calls used, on either stack: 0 or a count on success, a
+ * negative errno on failure (-EAGAIN on a non-blocking socket that would
+ * block). ulk's epoll_event is laid out as the host's (packed on x86-64).
+ */
 struct stack {
 	long (*socket)(long, long, long);
 	long (*bind)(long, const void *, long);
 	long (*listen)(long, long);
-	long (*accept)(long);
+	long (*accept)(long, long flags);
 	long (*connect)(long, const void *, long);
 	long (*read)(long, void *, long);
 	long (*write)(long, const void *, long);
 	long (*nodelay)(long);
 	long (*v6only_off)(long);
+	long (*nonblock)(long);
 	long (*close)(long);
+	long (*epoll_create)(void);
+	long (*epoll_ctl)(long, long, long, struct epoll_event *);
+	long (*epoll_wait)(long, struct epoll_event *, long, long);
 };
 
 static long neg(long r) { return r < 0 ? -errno : r; }
 static long h_socket(long a, long b, long c) { return neg(socket(a, b, c)); }
 static long h_bind(long fd, const void *sa, long l) { return neg(bind(fd, sa, l)); }
 static long h_listen(long fd, long b) { return neg(listen(fd, b)); }
-static long h_accept(long fd) { return neg(accept(fd, NULL, NULL)); }
+static long h_accept(long fd, long fl) { return neg(accept4(fd, NULL, NULL, fl)); }
 static long h_connect(long fd, const void *sa, long l) { return neg(connect(fd, sa, l)); }
 static long h_read(long fd, void *b, long n) { return neg(read(fd, b, n)); }
 static long h_write(long fd, const void *b, long n) { return neg(write(fd, b, n)); }
 static long h_close(long fd) { return neg(close(fd)); }
+static long h_nonblock(long fd) { return neg(fcntl(fd, F_SETFL, O_NONBLOCK)); }
+static long h_epoll_create(void) { return neg(epoll_create1(EPOLL_CLOEXEC)); }
+static long h_epoll_ctl(long ep, long op, long fd, struct epoll_event *e)
+{
+	return neg(epoll_ctl(ep, op, fd, e));
+}
+
+static long h_epoll_wait(long ep, struct epoll_event *e, long n, long ms)
+{
+	return neg(epoll_wait(ep, e, n, ms));
+}
+
 static long h_nodelay(long fd)
 {
 	int one = 1;
@@ -91,8 +126,21 @@ static long u_v6only_off(long fd)
 }
 
 static long u_bind(long fd, const void *sa, long l) { return ulk_sys_bind(fd, sa, l); }
-static long u_accept(long fd) { return ulk_sys_accept4(fd, NULL, NULL, 0); }
+static long u_accept(long fd, long fl) { return ulk_sys_accept4(fd, NULL, NULL, fl); }
 static long u_connect(long fd, const void *sa, long l) { return ulk_sys_connect(fd, sa, l); }
+static long u_nonblock(long fd) { return ulk_sys_fcntl(fd, F_SETFL, O_NONBLOCK); }
+static long u_epoll_create(void) { return ulk_sys_epoll_create1(0); }
+static long u_epoll_ctl(long ep, long op, long fd, struct epoll_event *e)
+{
+	return ulk_sys_epoll_ctl(ep, op, fd, (struct ulk_epoll_event *)e);
+}
+
+static long u_epoll_wait(long ep, struct epoll_event *e, long n, long ms)
+{
+	return ulk_sys_epoll_pwait(ep, (struct ulk_epoll_event *)e, n, ms,
+				   NULL, 0);
+}
+
 static long u_nodelay(long fd)
 {
 	int one = 1;
@@ -102,11 +150,13 @@ static long u_nodelay(long fd)
 
 static const struct stack host = {
 	h_socket, h_bind, h_listen, h_accept, h_connect, h_read, h_write,
-	h_nodelay, h_v6only_off, h_close,
+	h_nodelay, h_v6only_off, h_nonblock, h_close, h_epoll_create,
+	h_epoll_ctl, h_epoll_wait,
 };
 static const struct stack ulk = {
 	ulk_sys_socket, u_bind, ulk_sys_listen, u_accept, u_connect,
-	ulk_sys_read, ulk_sys_write, u_nodelay, u_v6only_off, ulk_sys_close,
+	ulk_sys_read, ulk_sys_write, u_nodelay, u_v6only_off, u_nonblock,
+	ulk_sys_close, u_epoll_create, u_epoll_ctl, u_epoll_wait,
 };
 static const struct stack *st = &host;
 static int ulk_dev = -1;
@@ -146,6 +196,23 @@ static void pattern_fill(struct pattern *p, unsigned char *buf, long n)
 	}
 }
 
+/* Check @n received bytes against the stream; a mismatch ends the process. */
+static void pattern_check(struct pattern *p, const char *buf, long n,
+			  long long offset)
+{
+	static unsigned char ref[CHUNK];
+	long i = 0;
+
+	pattern_fill(p, ref, n);
+	if (!memcmp(ref, buf, n))
+		return;
+	while (ref[i] == (unsigned char)buf[i])
+		i++;
+	printf("MISMATCH at offset %lld\n", offset + i);
+	fflush(stdout);
+	exit(3);
+}
+
 static void die(const char *what, long err)
 {
 	fprintf(stderr, "tcpperf: %s: %s\n", what, ulk_strerror((int)err));
@@ -158,15 +225,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static double cpu_seconds(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void write_all(long fd, const char *buf, long n)
@@ -193,9 +251,8 @@ static void read_all(long fd, char *buf, long n)
 	}
 }
 
-static long long sink(long fd, long long amount, char *buf, int verify)
+static void sink(long fd, long long amount, char *buf, int verify)
 {
-	static unsigned char ref[CHUNK];
 	struct pattern pat;
 	long long got = 0;
 
@@ -206,21 +263,10 @@ static long long sink(long fd, long long amount, char *buf, int verify)
 
 		if (r <= 0)
 			die("read", r ? r : -ECONNRESET);
-		if (verify) {
-			pattern_fill(&pat, ref, r);
-			if (memcmp(ref, buf, r)) {
-				long i = 0;
-
-				while (ref[i] == (unsigned char)buf[i])
-					i++;
-				printf("MISMATCH at offset %lld\n", got + i);
-				fflush(stdout);
-				exit(3);
-			}
-		}
+		if (verify)
+			pattern_check(&pat, buf, r, got);
 		got += r;
 	}
-	return got;
 }
 
 static void source(long fd, long long amount, char *buf, int verify)
@@ -238,56 +284,267 @@ static void source(long fd, long long amount, char *buf, int verify)
 	}
 }
 
+/* --- server: one epoll loop ------------------------------------------------ */
+
+enum conn_state {
+	C_REQUEST,	/* reading the 24-byte request */
+	C_SINK,		/* receiving @left bytes */
+	C_SOURCE,	/* sending @left bytes (and @pend_len from @out) */
+	C_ECHO,		/* echoing @left one-byte round trips */
+	C_DRAIN,	/* all done: waiting for the client to close */
+};
+
+/* One connection of the server; @owe bytes are due to the client first. */
+struct conn {
+	long fd;
+	enum conn_state state;
+	long long req[3];	/* mode, amount, verify */
+	int req_got;
+	long long left;
+	long owe;
+	unsigned int events;	/* epoll interest now registered */
+	struct pattern pat;
+	long long offset;	/* bytes received so far (for MISMATCH) */
+	char *out;		/* C_SOURCE only: the chunk being sent */
+	long pend_off, pend_len;
+};
+
+static long epfd;
+
+static void conn_want(struct conn *c, unsigned int events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+	long r;
+
+	if (c->events == events)
+		return;
+	r = st->epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (r)
+		die("epoll_ctl", r);
+	c->events = events;
+}
+
+static void conn_close(struct conn *c)
+{
+	st->close(c->fd);	/* also leaves the epoll set */
+	free(c->out);
+	free(c);
+}
+
+static void conn_served(struct conn *c)
+{
+	if (c->req[0] != 'c') {
+		printf("server mode=%c bytes=%lld\n", (char)c->req[0], c->req[1]);
+		fflush(stdout);
+	}
+	c->state = C_DRAIN;
+}
+
+static void conn_start(struct conn *c)
+{
+	c->left = c->req[1];
+	switch (c->req[0]) {
+	case 's':
+		c->state = C_SINK;
+		break;
+	case 'r':
+		c->state = C_SOURCE;
+		c->out = calloc(1, CHUNK);
+		if (!c->out)
+			die("calloc", -ENOMEM);
+		break;
+	case 'p':
+		c->state = C_ECHO;
+		break;
+	case 'c':
+		c->owe = 1;
+		conn_served(c);
+		break;
+	default:
+		die("request", -EPROTO);
+	}
+}
+
+/*
+ * Move @c on as far as its socket allows. Return: 1 when the connection is
+ * over (closed and freed), 0 when it waits for its socket or was a probe
+ * (closed before any request: freed, not counted).
+ */
+static int conn_step(struct conn *c, char *buf)
+{
+	static const char acks[CHUNK / 64];	/* acknowledgements, echoes */
+	long r;
+
+	for (;;) {
+		if (c->owe) {
+			r = st->write(c->fd, acks, c->owe < (long)sizeof(acks) ?
+					c->owe : (long)sizeof(acks));
+			if (r == -EAGAIN)
+				goto want_out;
+			if (r <= 0)
+				die("write", r ? r : -EPIPE);
+			c->owe -= r;
+			continue;
+		}
+		switch (c->state) {
+		case C_REQUEST:
+			r = st->read(c->fd, (char *)c->req + c->req_got,
+				     REQ_BYTES - c->req_got);
+			if (r == -EAGAIN)
+				goto want_in;
+			if (!r && !c->req_got) {	/* a probe: not counted */
+				conn_close(c);
+				return 0;
+			}
+			if (r <= 0)
+				die("read request", r ? r : -ECONNRESET);
+			c->req_got += r;
+			if (c->req_got == REQ_BYTES)
+				conn_start(c);
+			break;
+		case C_SINK:
+			if (!c->left) {
+				c->owe = 1;
+				conn_served(c);
+				break;
+			}
+			r = st->read(c->fd, buf, c->left < CHUNK ? c->left : CHUNK);
+			if (r == -EAGAIN)
+				goto want_in;
+			if (r <= 0)
+				die("read", r ? r : -ECONNRESET);
+			if (c->req[2])
+				pattern_check(&c->pat, buf, r, c->offset);
+			c->offset += r;
+			c->left -= r;
+			break;
+		case C_SOURCE:
+			if (!c->pend_len) {
+				if (!c->left) {
+					conn_served(c);
+					break;
+				}
+				c->pend_len = c->left < CHUNK ? c->left : CHUNK;
+				c->pend_off = 0;
+				c->left -= c->pend_len;
+				if (c->req[2])
+					pattern_fill(&c->pat,
+						     (unsigned char *)c->out,
+						     c->pend_len);
+			}
+			r = st->write(c->fd, c->out + c->pend_off, c->pend_len);
+			if (r == -EAGAIN)
+				goto want_out;
+			if (r <= 0)
+				die("write", r ? r : -EPIPE);
+			c->pend_off += r;
+			c->pend_len -= r;
+			break;
+		case C_ECHO:
+			if (!c->left) {
+				conn_served(c);
+				break;
+			}
+			r = st->read(c->fd, buf, c->left < CHUNK ? c->left : CHUNK);
+			if (r == -EAGAIN)
+				goto want_in;
+			if (r <= 0)
+				die("read", r ? r : -ECONNRESET);
+			c->owe = r;
+			c->left -= r;
+			break;
+		case C_DRAIN:
+			r = st->read(c->fd, buf, CHUNK);
+			if (r == -EAGAIN)
+				goto want_in;
+			if (r <= 0) {	/* closed (or reset): the client is done */
+				conn_close(c);
+				return 1;
+			}
+			break;
+		}
+	}
+want_in:
+	conn_want(c, EPOLLIN);
+	return 0;
+want_out:
+	conn_want(c, EPOLLOUT);
+	return 0;
+}
+
 static void server(int port, int count)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 				     .sin6_port = htons(port) };
+	struct epoll_event evs[MAX_EVENTS], lev = { .events = EPOLLIN };
 	char *buf = calloc(1, CHUNK);
+	int done = 0;
 	long fd, r;
 
-	fd = st->socket(AF_INET6, SOCK_STREAM, 0);
+	if (!buf)
+		die("calloc", -ENOMEM);
+	epfd = st->epoll_create();
+	if (epfd < 0)
+		die("epoll_create", epfd);
+	fd = st->socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		die("socket", fd);
 	st->v6only_off(fd);
 	r = st->bind(fd, &sin6, sizeof(sin6));
 	if (r)
 		die("bind", r);
-	r = st->listen(fd, 8);
+	r = st->listen(fd, 1024);
 	if (r)
 		die("listen", r);
+	r = st->epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &lev);	/* ptr NULL */
+	if (r)
+		die("epoll_ctl", r);
 	printf("READY\n");
 	fflush(stdout);
-	for (int i = 0; i < count; i++) {
-		long long req[3];
-		double cpu0;
-		long c = st->accept(fd);
+	while (!count || done < count) {
+		long n = st->epoll_wait(epfd, evs, MAX_EVENTS, -1);
 
-		if (c < 0)
-			die("accept", c);
-		st->nodelay(c);
-		read_all(c, (char *)req, sizeof(req));
-		cpu0 = cpu_seconds();
-		if (req[0] == 's') {
-			sink(c, req[1], buf, req[2]);
-			write_all(c, "k", 1);
-		} else if (req[0] == 'r') {
-			source(c, req[1], buf, req[2]);
-			/* Wait for the client to have it all before closing. */
-			read_all(c, buf, 1);
-		} else {
-			for (long long k = 0; k < req[1]; k++) {
-				read_all(c, buf, 1);
-				write_all(c, buf, 1);
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			die("epoll_wait", n);
+		for (long i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (c) {
+				done += conn_step(c, buf);
+				continue;
+			}
+			for (;;) {
+				struct epoll_event ev = { .events = EPOLLIN };
+				long a = st->accept(fd, SOCK_NONBLOCK);
+
+				if (a == -EAGAIN)
+					break;
+				if (a == -ECONNABORTED || a == -EINTR)
+					continue;
+				if (a < 0)
+					die("accept", a);
+				c = calloc(1, sizeof(*c));
+				if (!c)
+					die("calloc", -ENOMEM);
+				c->fd = a;
+				c->events = EPOLLIN;
+				pattern_init(&c->pat);
+				st->nodelay(a);
+				ev.data.ptr = c;
+				r = st->epoll_ctl(epfd, EPOLL_CTL_ADD, a, &ev);
+				if (r)
+					die("epoll_ctl", r);
 			}
 		}
-		printf("server mode=%c bytes=%lld cpu_s=%.3f\n", (char)req[0],
-		       req[1], cpu_seconds() - cpu0);
-		fflush(stdout);
-		st->close(c);
 	}
 	st->close(fd);
+	st->close(epfd);
 	free(buf);
 }
+
+/* --- client ----------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -296,17 +553,13 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void client(const char *addr, int port, const char *mode,
-		   long long amount, int verify)
+/* A connected socket to @addr, or the process ends with the reason. */
+static long dial(const char *addr, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(port) };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 				     .sin6_port = htons(port) };
-	long long req[3] = { !strcmp(mode, "send") ? 's' :
-			     !strcmp(mode, "recv") ? 'r' : 'p', amount, verify };
-	char *buf = calloc(1, CHUNK);
-	double t0, *lat;
 	long fd, r;
 
 	if (inet_pton(AF_INET, addr, &sin.sin_addr) == 1) {
@@ -321,33 +574,187 @@ static void client(const char *addr, int port, const char *mode,
 	if (r)
 		die("connect", r);
 	st->nodelay(fd);
-	write_all(fd, (char *)req, sizeof(req));
-	t0 = now();
-	if (req[0] == 's') {
-		source(fd, amount, buf, verify);
-		read_all(fd, buf, 1);
-	} else if (req[0] == 'r') {
-		sink(fd, amount, buf, verify);
-		write_all(fd, "k", 1);
-	} else {
-		lat = calloc(amount, sizeof(*lat));
-		for (long long k = 0; k < amount; k++) {
-			double s = now();
+	return fd;
+}
 
-			write_all(fd, "x", 1);
-			read_all(fd, buf, 1);
-			lat[k] = (now() - s) * 1e6;
+static void request(long fd, char mode, long long amount, int verify)
+{
+	long long req[3] = { mode, amount, verify };
+
+	write_all(fd, (char *)req, sizeof(req));
+}
+
+static void print_latency(const char *what, double *lat, long long n,
+			  double secs)
+{
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	if (!strcmp(what, "crr"))
+		printf("crr conns=%lld rate=%.0f ", n, n / secs);
+	else
+		printf("%s ", what);
+	printf("p50_us=%.1f p99_us=%.1f\n", lat[n / 2], lat[n * 99 / 100]);
+}
+
+/* @amount one-byte round trips on one connection. */
+static void client_rr(long fd, long long amount, char *buf)
+{
+	double *lat = calloc(amount, sizeof(*lat)), t0 = now();
+
+	if (!lat)
+		die("calloc", -ENOMEM);
+	for (long long k = 0; k < amount; k++) {
+		double s = now();
+
+		write_all(fd, "x", 1);
+		read_all(fd, buf, 1);
+		lat[k] = (now() - s) * 1e6;
+	}
+	print_latency("rr", lat, amount, now() - t0);
+	free(lat);
+}
+
+/* @amount connections in turn: connect, request, response, close. */
+static void client_crr(const char *addr, int port, long long amount)
+{
+	double *lat = calloc(amount, sizeof(*lat)), t0 = now();
+	char c;
+
+	if (!lat)
+		die("calloc", -ENOMEM);
+	for (long long k = 0; k < amount; k++) {
+		double s = now();
+		long fd = dial(addr, port);
+
+		request(fd, 'c', 0, 0);
+		read_all(fd, &c, 1);
+		st->close(fd);
+		lat[k] = (now() - s) * 1e6;
+	}
+	print_latency("crr", lat, amount, now() - t0);
+	free(lat);
+}
+
+/*
+ * @streams connections at once, sharing @amount bytes to the server, from
+ * one epoll loop; the clock runs from the first byte to the last
+ * acknowledgement.
+ */
+static void client_streams(const char *addr, int port, long long amount,
+			   int streams, char *buf)
+{
+	long long *left = calloc(streams, sizeof(*left));
+	long *fds = calloc(streams, sizeof(*fds));
+	struct epoll_event evs[MAX_EVENTS];
+	long ep = st->epoll_create(), r;
+	int open = streams;
+	double t0;
+
+	if (!left || !fds)
+		die("calloc", -ENOMEM);
+	if (ep < 0)
+		die("epoll_create", ep);
+	for (int i = 0; i < streams; i++) {
+		struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = i };
+
+		left[i] = amount / streams + (i < amount % streams);
+		fds[i] = dial(addr, port);
+		request(fds[i], 's', left[i], 0);
+		r = st->nonblock(fds[i]);
+		if (!r)
+			r = st->epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+		if (r)
+			die("stream set-up", r);
+	}
+	t0 = now();
+	while (open) {
+		long n = st->epoll_wait(ep, evs, MAX_EVENTS, -1);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			die("epoll_wait", n);
+		for (long e = 0; e < n; e++) {
+			int i = evs[e].data.u32;
+
+			if (left[i] > 0) {
+				r = st->write(fds[i], buf, left[i] < CHUNK ?
+					      left[i] : CHUNK);
+				if (r == -EAGAIN)
+					continue;
+				if (r <= 0)
+					die("write", r ? r : -EPIPE);
+				left[i] -= r;
+				if (!left[i]) {
+					struct epoll_event ev = {
+						.events = EPOLLIN, .data.u32 = i };
+
+					r = st->epoll_ctl(ep, EPOLL_CTL_MOD,
+							  fds[i], &ev);
+					if (r)
+						die("epoll_ctl", r);
+				}
+				continue;
+			}
+			r = st->read(fds[i], buf, 1);	/* the acknowledgement */
+			if (r == -EAGAIN)
+				continue;
+			if (r <= 0)
+				die("read", r ? r : -ECONNRESET);
+			st->close(fds[i]);
+			open--;
 		}
-		qsort(lat, amount, sizeof(*lat), cmp_double);
-		printf("rr p50_us=%.1f p99_us=%.1f\n", lat[amount / 2],
-		       lat[amount * 99 / 100]);
-		free(lat);
+	}
+	printf("bulk mbps=%.0f secs=%.3f streams=%d\n",
+	       amount * 8 / (now() - t0) / 1e6, now() - t0, streams);
+	st->close(ep);
+	free(left);
+	free(fds);
+}
+
+static void client(const char *addr, int port, const char *mode,
+		   long long amount, int verify, int streams)
+{
+	char *buf = calloc(1, CHUNK);
+	double t0;
+	long fd;
+
+	if (!buf)
+		die("calloc", -ENOMEM);
+	if (amount <= 0)
+		die("amount", -EINVAL);
+	if (!strcmp(mode, "crr")) {
+		client_crr(addr, port, amount);
 		goto out;
 	}
-	printf("bulk mbps=%.0f secs=%.3f\n", amount * 8 / (now() - t0) / 1e6,
-	       now() - t0);
-out:
+	if (streams > 1) {
+		if (strcmp(mode, "send") || verify)
+			die("--streams: mode send only, without --verify",
+			    -EINVAL);
+		client_streams(addr, port, amount, streams, buf);
+		goto out;
+	}
+	fd = dial(addr, port);
+	if (!strcmp(mode, "rr")) {
+		request(fd, 'p', amount, verify);
+		client_rr(fd, amount, buf);
+		st->close(fd);
+		goto out;
+	}
+	if (strcmp(mode, "send") && strcmp(mode, "recv"))
+		die("mode", -EINVAL);
+	request(fd, mode[0] == 's' ? 's' : 'r', amount, verify);
+	t0 = now();
+	if (mode[0] == 's') {
+		source(fd, amount, buf, verify);
+		read_all(fd, buf, 1);
+	} else {
+		sink(fd, amount, buf, verify);
+		write_all(fd, "k", 1);
+	}
+	printf("bulk mbps=%.0f secs=%.3f streams=1\n",
+	       amount * 8 / (now() - t0) / 1e6, now() - t0);
 	st->close(fd);
+out:
 	free(buf);
 }
 
@@ -433,7 +840,7 @@ int main(int argc, char **argv)
 {
 	const char *tap = NULL, *cidr = NULL, *cidr6 = NULL;
 	unsigned int offloads = 0;
-	int i = 1, verify = 0;
+	int i = 1, verify = 0, streams = 1;
 
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--verify")) {
@@ -448,7 +855,13 @@ int main(int argc, char **argv)
 			cidr = argv[++i];
 		else if (!strcmp(argv[i], "--ip6"))
 			cidr6 = argv[++i];
-		else if (!strcmp(argv[i], "--impair")) {
+		else if (!strcmp(argv[i], "--streams")) {
+			streams = atoi(argv[++i]);
+			if (streams < 1 || streams > 100000) {
+				fprintf(stderr, "tcpperf: --streams 1..100000\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--impair")) {
 			if (sscanf(argv[++i], "%lf,%lf,%lf,%lf", &impair.drop,
 				   &impair.duplicate, &impair.reorder,
 				   &impair.corrupt) != 4) {
@@ -465,12 +878,14 @@ int main(int argc, char **argv)
 		boot_ulk(tap, cidr, cidr6, offloads);
 	if (argc - i == 3 && !strcmp(argv[i], "server"))
 		server(atoi(argv[i + 1]), atoi(argv[i + 2]));
-	else if (argc - i == 5 && !strcmp(argv[i], "client"))
+	else if (argc - i == 5 && !strcmp(argv[i], "client") &&
+		 atoll(argv[i + 4]) >= streams)
 		client(argv[i + 1], atoi(argv[i + 2]), argv[i + 3],
-		       atoll(argv[i + 4]), verify);
+		       atoll(argv[i + 4]), verify, streams);
 	else {
-		fprintf(stderr, "usage: tcpperf [--ulk-tap IF] [--ip CIDR] [--ip6 CIDR] [--offload none] [--verify]\n"
-			"               server PORT COUNT | client ADDR PORT send|recv|rr AMOUNT\n");
+		fprintf(stderr, "usage: tcpperf [--ulk-tap IF] [--ip CIDR] [--ip6 CIDR] [--offload none]\n"
+			"               [--impair D,U,R,C] [--verify] [--streams N]\n"
+			"               server PORT COUNT | client ADDR PORT send|recv|rr|crr AMOUNT\n");
 		return 2;
 	}
 	if (st == &ulk) {

@@ -38,6 +38,9 @@ PACKAGES=(
 	iperf3			# tests/run, bench: unmodified programs under ulk-run
 	sockperf
 	nginx-light
+	wrk			# bench: HTTP request rate against nginx
+	redis-server		# bench: an epoll server under ulk-run (run by the bench, not as a service)
+	redis-tools		# bench: redis-benchmark drives it
 )
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 

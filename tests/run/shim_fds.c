@@ -4,7 +4,11 @@
  * ulk-run: its AF_INET sockets are ulk's, its pipes the host's. It checks
  * what the preload shim promises about descriptors: real numbers, poll,
  * select and epoll (level and edge) over a mix of host and ulk descriptors,
- * writability, dup2 over an open descriptor, close-on-exec, fork, threads.
+ * writability, dup2 over an open descriptor, close-on-exec, fork, threads;
+ * and epoll sets served inside ulk: sets of ulk sockets only and mixed
+ * with a pipe, EPOLLET/EPOLLONESHOT, the sockets' own RDHUP/HUP/ERR/PRI,
+ * errors, maxevents, timeouts, a socket closed (or dup'ed) while in a set,
+ * several sets, nested sets, EINTR and signal masks, fork and exec.
  *
  * Prints "ok"/"FAIL" per check and exits 1 if any failed.
  */
@@ -24,6 +28,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failed;
@@ -208,6 +213,337 @@ static void check_epoll(int conn, int peer, int pipe_r, int pipe_w)
 	close(ep);
 }
 
+/* --- epoll sets ------------------------------------------------------------ */
+
+static void tcp_pair(const struct sockaddr_in *sa, int lfd, int *c, int *s)
+{
+	*c = connect_to(sa);
+	*s = accept(lfd, NULL, NULL);
+	if (*s < 0) {
+		perror("accept");
+		exit(1);
+	}
+}
+
+static int ep_ctl(int ep, int op, int fd, unsigned int events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.fd = fd;
+	return epoll_ctl(ep, op, fd, &ev);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The events reported for @fd in @out[0..n), 0 if none. */
+static unsigned int events_of(const struct epoll_event *out, int n, int fd)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (out[i].data.fd == fd)
+			return out[i].events;
+	return 0;
+}
+
+/* A set of ulk sockets only ("ulk-only"), or one with a pipe too ("mixed"). */
+static int make_set(int pipe_r)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0 || (pipe_r >= 0 && ep_ctl(ep, EPOLL_CTL_ADD, pipe_r, EPOLLIN))) {
+		perror("make_set");
+		exit(1);
+	}
+	return ep;
+}
+
+static void check_epoll_basic(const struct sockaddr_in *sa, int lfd, int pipe_r, int pipe_w)
+{
+	const char *kind = pipe_r >= 0 ? "mixed" : "ulk-only";
+	struct epoll_event out[4];
+	struct timespec t0, ts = { 0, 60 * 1000 * 1000 };
+	struct delayed d;
+	pthread_t t;
+	int c, s, ep = make_set(pipe_r), n;
+	long ms;
+	char ch;
+
+	tcp_pair(sa, lfd, &c, &s);
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN) == 0, "%s set: a ulk socket joins ", kind);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = epoll_wait(ep, out, 4, 100);
+	ms = ms_since(&t0);
+	CHECK(n == 0 && ms >= 90 && ms < 1000, "%s set: epoll_wait times out after 100 ms (%d, %ld ms) ", kind, n, ms);
+	later(&t, &d, c, 50);
+	n = epoll_wait(ep, out, 4, 3000);
+	pthread_join(t, NULL);
+	CHECK(n == 1 && out[0].data.fd == s && out[0].events == EPOLLIN, "%s set: wakes for data on the socket (%d) ", kind, n);
+	n = epoll_pwait2(ep, out, 4, &ts, NULL);
+	CHECK(n == 1, "%s set: level-triggered, epoll_pwait2 reports it again ", kind);
+	drain(s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = epoll_pwait2(ep, out, 4, &ts, NULL);
+	ms = ms_since(&t0);
+	CHECK(n == 0 && ms >= 50 && ms < 1000, "%s set: epoll_pwait2 times out after 60 ms (%ld ms) ", kind, ms);
+	if (pipe_r >= 0) {
+		later(&t, &d, pipe_w, 50);
+		n = epoll_wait(ep, out, 4, 3000);
+		pthread_join(t, NULL);
+		CHECK(n == 1 && out[0].data.fd == pipe_r, "mixed set: wakes for the pipe ");
+		if (write(c, "y", 1) != 1)
+			failed = 1;
+		usleep(20 * 1000);
+		n = epoll_wait(ep, out, 4, 3000);
+		CHECK(n == 2 && events_of(out, n, pipe_r) == EPOLLIN && events_of(out, n, s) == EPOLLIN,
+		      "mixed set: the pipe and the socket together (%d) ", n);
+		n = epoll_wait(ep, out, 1, 0);
+		CHECK(n == 1, "mixed set: one place, one event ");
+		n = epoll_wait(ep, out + 1, 1, 0);
+		CHECK(n == 1 && out[0].data.fd != out[1].data.fd, "mixed set: with one place each takes its turn ");
+		drain(s);
+		if (read(pipe_r, &ch, 1) != 1)
+			failed = 1;
+	}
+
+	errno = 0;
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN) == -1 && errno == EEXIST, "%s set: adding twice is EEXIST ", kind);
+	errno = 0;
+	CHECK(ep_ctl(ep, EPOLL_CTL_MOD, c, EPOLLIN) == -1 && errno == ENOENT, "%s set: MOD of a non-member is ENOENT ", kind);
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL) == -1 && errno == ENOENT, "%s set: DEL of a non-member is ENOENT ", kind);
+	errno = 0;
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, 1000, EPOLLIN) == -1 && errno == EBADF, "%s set: a closed descriptor is EBADF ", kind);
+	errno = 0;
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, ep, EPOLLIN) == -1 && errno == EINVAL, "%s set: a set in itself is EINVAL ", kind);
+	errno = 0;
+	CHECK(epoll_wait(ep, out, 0, 0) == -1 && errno == EINVAL, "%s set: maxevents 0 is EINVAL ", kind);
+	errno = 0;
+	CHECK(epoll_wait(s, out, 4, 0) == -1 && errno == EINVAL, "%s set: epoll_wait on a socket is EINVAL ", kind);
+	ts.tv_nsec = 2000000000L;
+	errno = 0;
+	CHECK(epoll_pwait2(ep, out, 4, &ts, NULL) == -1 && errno == EINVAL, "%s set: a bad timespec is EINVAL ", kind);
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, c, EPOLLIN | EPOLLEXCLUSIVE) == 0, "%s set: EPOLLEXCLUSIVE joins ", kind);
+	errno = 0;
+	CHECK(ep_ctl(ep, EPOLL_CTL_MOD, c, EPOLLIN) == -1 && errno == EINVAL, "%s set: MOD of an exclusive item is EINVAL ", kind);
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == 0 && epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL) == 0,
+	      "%s set: DEL ", kind);
+	if (write(c, "z", 1) != 1)
+		failed = 1;
+	usleep(20 * 1000);
+	n = epoll_wait(ep, out, 4, 0);
+	CHECK(n == 0, "%s set: a deleted socket is not reported ", kind);
+	close(c);
+	close(s);
+	close(ep);
+}
+
+static void check_epoll_edge_oneshot(const struct sockaddr_in *sa, int lfd, int pipe_r)
+{
+	const char *kind = pipe_r >= 0 ? "mixed" : "ulk-only";
+	struct epoll_event out[4];
+	struct delayed d;
+	pthread_t t;
+	int c, s, ep = make_set(pipe_r), n;
+
+	tcp_pair(sa, lfd, &c, &s);
+	ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLET);
+	later(&t, &d, c, 50);
+	n = epoll_wait(ep, out, 4, 3000);
+	pthread_join(t, NULL);
+	CHECK(n == 1 && out[0].data.fd == s, "%s set, EPOLLET: wakes for data ", kind);
+	n = epoll_wait(ep, out, 4, 100);
+	CHECK(n == 0, "%s set, EPOLLET: no second event without new data (%d) ", kind, n);
+	later(&t, &d, c, 50);
+	n = epoll_wait(ep, out, 4, 3000);
+	pthread_join(t, NULL);
+	CHECK(n == 1, "%s set, EPOLLET: a new arrival on unread data is an edge ", kind);
+
+	ep_ctl(ep, EPOLL_CTL_MOD, s, EPOLLIN | EPOLLONESHOT);
+	n = epoll_wait(ep, out, 4, 0);
+	CHECK(n == 1, "%s set, EPOLLONESHOT: one event ", kind);
+	if (write(c, "x", 1) != 1)
+		failed = 1;
+	n = epoll_wait(ep, out, 4, 100);
+	CHECK(n == 0, "%s set, EPOLLONESHOT: then none, new data or not (%d) ", kind, n);
+	ep_ctl(ep, EPOLL_CTL_MOD, s, EPOLLIN | EPOLLONESHOT);
+	n = epoll_wait(ep, out, 4, 0);
+	CHECK(n == 1, "%s set, EPOLLONESHOT: MOD re-arms it ", kind);
+	drain(s);
+	close(c);
+	close(s);
+	close(ep);
+}
+
+/* The socket's own events, from ulk: what a shadow could not show. */
+static void check_epoll_events(const struct sockaddr_in *sa, int lfd, int pipe_r)
+{
+	const char *kind = pipe_r >= 0 ? "mixed" : "ulk-only";
+	struct sockaddr_in gone;
+	struct epoll_event out[4];
+	int c, s, ep = make_set(pipe_r), n, x, fresh;
+	unsigned int e;
+
+	tcp_pair(sa, lfd, &c, &s);
+	ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLPRI | EPOLLRDHUP);
+	CHECK(send(c, "!", 1, MSG_OOB) == 1, "urgent byte sent ");
+	n = epoll_wait(ep, out, 4, 3000);
+	e = events_of(out, n, s);
+	CHECK(n == 1 && (e & EPOLLPRI), "%s set: urgent data is EPOLLPRI (events %#x) ", kind, e);
+	close(c);
+	close(s);
+
+	tcp_pair(sa, lfd, &c, &s);
+	ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLRDHUP);
+	close(c);
+	n = epoll_wait(ep, out, 4, 3000);
+	e = events_of(out, n, s);
+	CHECK(n == 1 && e == (EPOLLIN | EPOLLRDHUP), "%s set: peer closed is EPOLLIN|EPOLLRDHUP (events %#x) ", kind, e);
+	close(s);
+
+	fresh = socket(AF_INET, SOCK_STREAM, 0);
+	ep_ctl(ep, EPOLL_CTL_ADD, fresh, EPOLLOUT);
+	n = epoll_wait(ep, out, 4, 0);
+	e = events_of(out, n, fresh);
+	CHECK(n == 1 && e == (EPOLLOUT | EPOLLHUP), "%s set: unconnected TCP socket is EPOLLOUT|EPOLLHUP (events %#x) ", kind, e);
+	close(fresh);
+
+	x = listener(&gone);
+	close(x);	/* nobody listens there any more */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	connect(c, (struct sockaddr *)&gone, sizeof(gone));
+	ep_ctl(ep, EPOLL_CTL_ADD, c, EPOLLOUT | EPOLLRDHUP);
+	n = epoll_wait(ep, out, 4, 3000);
+	e = events_of(out, n, c);
+	CHECK(n == 1 && (e & EPOLLERR) && (e & EPOLLHUP) && (e & EPOLLRDHUP),
+	      "%s set: refused connect is EPOLLERR|EPOLLHUP|EPOLLRDHUP (events %#x) ", kind, e);
+	close(c);
+	close(ep);
+}
+
+/* A socket leaves a set when its last descriptor closes, not before. */
+static void check_epoll_close(const struct sockaddr_in *sa, int lfd, int pipe_r)
+{
+	const char *kind = pipe_r >= 0 ? "mixed" : "ulk-only";
+	struct epoll_event out[4];
+	int c, s, d, x, ep = make_set(pipe_r), n;
+
+	tcp_pair(sa, lfd, &c, &s);
+	ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN);
+	d = dup(s);
+	if (write(c, "x", 1) != 1)
+		failed = 1;
+	n = epoll_wait(ep, out, 4, 3000);
+	CHECK(n == 1 && out[0].data.fd == s, "%s set: data on the socket ", kind);
+	close(s);
+	n = epoll_wait(ep, out, 4, 0);
+	CHECK(n == 1 && out[0].data.fd == s, "%s set: closed, but a dup is open: still in the set, its data kept (%d) ", kind, n);
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == -1 && errno == EBADF, "%s set: DEL through the closed number is EBADF ", kind);
+	close(d);
+	n = epoll_wait(ep, out, 4, 50);
+	CHECK(n == 0, "%s set: the last descriptor closed: out of the set (%d) ", kind, n);
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(ep_ctl(ep, EPOLL_CTL_ADD, x, EPOLLOUT) == 0, "%s set: a new socket at the same number joins (%d, was %d) ", kind, x, s);
+	close(x);
+	close(c);
+	close(ep);
+}
+
+/* The same socket in several sets; sets in sets, in poll, dup'ed, closed. */
+static void check_epoll_sets(const struct sockaddr_in *sa, int lfd, int pipe_r)
+{
+	struct epoll_event out[4];
+	struct pollfd p[2];
+	int c, s, e1 = make_set(-1), e2 = make_set(pipe_r), outer, d, n1, n2, n;
+
+	tcp_pair(sa, lfd, &c, &s);
+	ep_ctl(e1, EPOLL_CTL_ADD, s, EPOLLIN);
+	ep_ctl(e2, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLET);
+	if (write(c, "x", 1) != 1)
+		failed = 1;
+	n1 = epoll_wait(e1, out, 4, 3000);
+	n2 = epoll_wait(e2, out, 4, 3000);
+	CHECK(n1 == 1 && n2 == 1, "one socket in two sets: both report it (%d, %d) ", n1, n2);
+
+	p[0].fd = e1;
+	p[0].events = POLLIN;
+	p[1].fd = pipe_r;
+	p[1].events = POLLIN;
+	n = poll(p, 2, 0);
+	CHECK(n == 1 && p[0].revents == POLLIN, "poll on a ulk-only set: readable while it has events (%d) ", n);
+	drain(s);
+	n = poll(p, 2, 50);
+	CHECK(n == 0, "...and not once they are gone (%d) ", n);
+	outer = epoll_create1(0);
+	CHECK(ep_ctl(outer, EPOLL_CTL_ADD, e1, EPOLLIN) == 0 && ep_ctl(outer, EPOLL_CTL_ADD, pipe_r, EPOLLIN) == 0,
+	      "a set inside a set ");
+	n = epoll_wait(outer, out, 4, 50);
+	CHECK(n == 0, "...quiet while the inner set is (%d) ", n);
+	if (write(c, "y", 1) != 1)
+		failed = 1;
+	n = epoll_wait(outer, out, 4, 3000);
+	CHECK(n == 1 && out[0].data.fd == e1, "...wakes when the inner set has events (%d) ", n);
+	n = epoll_wait(e1, out, 4, 0);
+	CHECK(n == 1 && out[0].data.fd == s, "...which the inner set then reports ");
+	n = epoll_wait(e2, out, 4, 0);
+	CHECK(n == 1 && out[0].data.fd == s, "edge-triggered in the other set: the new data is an edge ");
+
+	d = fcntl(e1, F_DUPFD_CLOEXEC, 0);
+	close(e1);
+	n = epoll_wait(d, out, 4, 0);
+	CHECK(n == 1 && out[0].data.fd == s, "a copy of a set (F_DUPFD) serves after the original is closed ");
+	CHECK(epoll_ctl(d, EPOLL_CTL_DEL, s, NULL) == 0 && epoll_wait(d, out, 4, 0) == 0, "DEL through the copy ");
+	n = epoll_wait(e2, out, 4, 0);
+	CHECK(n == 0, "edge-triggered in the other set: no second event ");
+	if (write(c, "z", 1) != 1)
+		failed = 1;
+	n = epoll_wait(e2, out, 4, 3000);
+	CHECK(n == 1 && out[0].data.fd == s, "...the other set still has it ");
+	drain(s);
+	close(d);
+	close(outer);
+	close(e2);
+	close(c);
+	close(s);
+}
+
+/* maxevents: no more than asked, the rest on the next call. */
+static void check_epoll_max(const struct sockaddr_in *sa, int lfd, int pipe_r)
+{
+	const char *kind = pipe_r >= 0 ? "mixed" : "ulk-only";
+	struct epoll_event out[4];
+	int c[3], s[3], ep = make_set(pipe_r), i, n1, n2, seen = 0;
+
+	for (i = 0; i < 3; i++) {
+		tcp_pair(sa, lfd, &c[i], &s[i]);
+		ep_ctl(ep, EPOLL_CTL_ADD, s[i], EPOLLIN | EPOLLET);
+		if (write(c[i], "x", 1) != 1)
+			failed = 1;
+	}
+	usleep(20 * 1000);
+	n1 = epoll_wait(ep, out, 2, 1000);
+	for (i = 0; i < n1; i++)
+		seen |= 1 << (out[i].data.fd == s[0] ? 0 : out[i].data.fd == s[1] ? 1 : 2);
+	n2 = epoll_wait(ep, out, 2, 1000);
+	for (i = 0; i < n2; i++)
+		seen |= 1 << (out[i].data.fd == s[0] ? 0 : out[i].data.fd == s[1] ? 1 : 2);
+	CHECK(n1 == 2 && n2 == 1 && seen == 7, "%s set: maxevents 2 of 3 ready, then the third (%d, %d) ", kind, n1, n2);
+	for (i = 0; i < 3; i++) {
+		close(c[i]);
+		close(s[i]);
+	}
+	close(ep);
+}
+
 static void check_writable(const struct sockaddr_in *sa, int lfd)
 {
 	struct pollfd p;
@@ -367,6 +703,124 @@ static void check_signals(int conn, int peer)
 	pthread_join(t, NULL);
 	CHECK(r == 1 && c == 's' && handled == 1, "with SA_RESTART the recv goes on and gets the data ");
 	signal(SIGUSR1, SIG_DFL);
+}
+
+/*
+ * A handler interrupts an epoll wait, with SA_RESTART or not (Linux never
+ * restarts epoll waits); a signal mask given to epoll_pwait is applied.
+ */
+static void check_epoll_signals(int conn, int pipe_r)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct kick k = { pthread_self(), -1 };
+	struct epoll_event out[4];
+	struct timespec t0;
+	sigset_t block, mask;
+	pthread_t t;
+	int e1 = make_set(-1), e2 = make_set(pipe_r), n, i;
+	long ms;
+
+	ep_ctl(e1, EPOLL_CTL_ADD, conn, EPOLLIN);
+	ep_ctl(e2, EPOLL_CTL_ADD, conn, EPOLLIN);
+	/*
+	 * Not checked: a ulk-only set with SA_RESTART, which Linux interrupts
+	 * too; ulk does not see that handler run (the host restarts the wait
+	 * it is blocked in), so the wait goes on.
+	 */
+	for (i = 0; i < 3; i++) {
+		int ep = i ? e2 : e1;
+
+		sa.sa_flags = i == 2 ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &sa, NULL);
+		handled = 0;
+		errno = 0;
+		pthread_create(&t, NULL, kick_later, &k);
+		n = epoll_wait(ep, out, 4, 3000);
+		pthread_join(t, NULL);
+		CHECK(n == -1 && errno == EINTR && handled == 1, "%s set: a handler %s interrupts epoll_wait (EINTR; %d, %d) ",
+		      i ? "mixed" : "ulk-only", i == 2 ? "with SA_RESTART" : "without it", n, (int)handled);
+	}
+
+	/* SIGUSR1 blocked in the thread, unblocked by the wait's mask. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	sigdelset(&mask, SIGUSR1);
+	handled = 0;
+	errno = 0;
+	pthread_create(&t, NULL, kick_later, &k);
+	n = epoll_pwait(e1, out, 4, 3000, &mask);
+	pthread_join(t, NULL);
+	CHECK(n == -1 && errno == EINTR && handled == 1, "ulk-only set: epoll_pwait's mask lets the signal in (EINTR) ");
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+
+	/*
+	 * The other way round: the wait's mask keeps it out while it waits
+	 * (the handler runs as the call returns, when the mask is restored).
+	 */
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	sigaddset(&mask, SIGUSR1);
+	handled = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_create(&t, NULL, kick_later, &k);
+	n = epoll_pwait(e1, out, 4, 300, &mask);
+	ms = ms_since(&t0);
+	pthread_join(t, NULL);
+	CHECK(n == 0 && ms >= 290 && handled == 1, "ulk-only set: epoll_pwait's mask keeps the signal out while it waits (%d, %ld ms) ", n, ms);
+	pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	n = epoll_pwait(e1, out, 4, 50, &mask);
+	CHECK(n == 0, "ulk-only set: epoll_pwait with the thread's own mask times out ");
+	signal(SIGUSR1, SIG_DFL);
+	close(e1);
+	close(e2);
+}
+
+/* A forked child has no ulk; an epoll descriptor is the host's after exec. */
+static void check_epoll_fork_exec(int conn, int pipe_r)
+{
+	struct epoll_event out[4];
+	int ep = epoll_create1(0), status = -1, st;
+	char cmd[160];
+	pid_t pid;
+
+	ep_ctl(ep, EPOLL_CTL_ADD, conn, EPOLLIN);
+	ep_ctl(ep, EPOLL_CTL_ADD, pipe_r, EPOLLIN);
+	epoll_wait(ep, out, 4, 10);	/* mixed: mirrored from now on */
+	pid = fork();
+	if (pid == 0) {
+		int bad = 0, e, pfd[2];
+
+		errno = 0;
+		if (epoll_wait(ep, out, 4, 0) != -1 || errno != EOPNOTSUPP)
+			bad |= 1;
+		e = epoll_create1(0);
+		if (e < 0 || pipe(pfd) || ep_ctl(e, EPOLL_CTL_ADD, pfd[0], EPOLLIN) ||
+		    write(pfd[1], "c", 1) != 1 || epoll_wait(e, out, 4, 1000) != 1 ||
+		    out[0].data.fd != pfd[0])
+			bad |= 2;
+		errno = 0;
+		if (ep_ctl(e, EPOLL_CTL_ADD, conn, EPOLLIN) != -1 || errno != EOPNOTSUPP)
+			bad |= 4;
+		if (close(ep))
+			bad |= 8;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	st = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	CHECK(st == 0, "a forked child: EOPNOTSUPP on the parent's set, host epoll its own (%d) ", st);
+	CHECK(epoll_wait(ep, out, 4, 0) == 0, "...and the parent's set still serves ");
+
+	snprintf(cmd, sizeof(cmd), "case $(readlink /proc/self/fd/%d) in *eventpoll*) test ! -e /proc/self/fd/%d;; *) false;; esac",
+		 ep, conn);
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "an epoll descriptor survives exec as the host's, the socket does not ");
+	close(ep);
 }
 
 /* Waits on ulk sockets only (which ulk serves itself). */
@@ -546,12 +1000,24 @@ int main(void)
 	check_select(conn, peer, pfd[0], pfd[1]);
 	check_ulk_only_waits(conn, peer);
 	check_epoll(conn, peer, pfd[0], pfd[1]);
+	for (dom = 0; dom < 2; dom++) {
+		int pr = dom ? pfd[0] : -1;
+
+		check_epoll_basic(&sa, lfd, pr, pfd[1]);
+		check_epoll_edge_oneshot(&sa, lfd, pr);
+		check_epoll_events(&sa, lfd, pr);
+		check_epoll_close(&sa, lfd, pr);
+		check_epoll_max(&sa, lfd, pr);
+	}
+	check_epoll_sets(&sa, lfd, pfd[0]);
 	check_writable(&sa, lfd);
 	check_refused();
 	check_errno(&sa, lfd);
 	check_poll_events(&sa, lfd);
 	check_dup(conn, peer);
 	check_signals(conn, peer);
+	check_epoll_signals(conn, pfd[0]);
+	check_epoll_fork_exec(conn, pfd[0]);
 	check_fork(conn, peer);
 	check_exec(conn);
 	check_threads();

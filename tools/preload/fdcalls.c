@@ -214,6 +214,9 @@ int fcntl(int fd, int cmd, ...)
 		errno = EBADF;
 		return -1;
 	}
+	/* Any descriptor: the table follows copies of epoll sets too. */
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return shim_fd_dup(fd, -1, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	switch (shim_get(fd, &ref)) {
 	case 0:
 		return NEXT("fcntl", int (*)(int, int, ...))(fd, cmd, arg);
@@ -221,10 +224,6 @@ int fcntl(int fd, int cmd, ...)
 		return -1;
 	}
 	switch (cmd) {
-	case F_DUPFD:
-	case F_DUPFD_CLOEXEC:
-		shim_put(&ref);
-		return shim_fd_dup(fd, -1, (int)arg, cmd == F_DUPFD_CLOEXEC);
 	case F_GETFD:
 		r = shim_fd_get_cloexec(fd);
 		shim_put(&ref);

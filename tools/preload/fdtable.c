@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The preload shim's descriptor table: how a ulk socket becomes a genuine
- * host descriptor.
+ * host descriptor, and which host descriptors are the program's epoll sets.
  *
  * Theory of operation
  * -------------------
@@ -12,8 +12,8 @@
  * for the socket lives in ulk's kernel and never shows. Every call that
  * does I/O on the socket is intercepted (calls.list, fdcalls.c) and made in
  * ulk instead; what the host kernel does with A is only to *wait* on it:
- * poll, select and epoll (level- or edge-triggered, mixed with any other
- * host descriptors, in any thread) are the host's own, unwrapped.
+ * poll and select (mixed with any other host descriptors, in any thread)
+ * are the host's own. Epoll is served otherwise (epoll.c, below).
  *
  * For that the shadow's readiness is kept equal to the ulk socket's:
  *
@@ -35,8 +35,8 @@
  *    the watcher re-reads the socket's state and applies it. An event on a
  *    socket already readable sends one more byte, so that edge-triggered
  *    waiters on A get an edge per arrival, as on Linux; only for sockets
- *    the program has put in an epoll set with EPOLLET (epoll_ctl is
- *    watched for that), since the byte costs a host system call.
+ *    put with EPOLLET in a host epoll that is not a set (one made before
+ *    ulk booted), since the byte costs a host system call.
  *  - *to not ready* happens only through the program's own calls (it reads
  *    the data, fills the send buffer), so after every call served on a
  *    socket the calling thread re-reads the state and applies it.
@@ -46,32 +46,54 @@
  * Mirroring costs host system calls and watcher wake-ups, and only a
  * program that waits on the host for a socket needs it. So a socket is
  * mirrored ("watched") from the first time the program names it to poll,
- * ppoll, select, pselect or epoll_ctl (those calls are wrapped just to
- * notice; they then run as the host's own), and never before: a program
- * that only blocks in its socket calls (which ulk serves) pays nothing.
+ * ppoll, select or pselect over host descriptors too (those calls are
+ * wrapped to notice; poll and select over ulk sockets only wait inside ulk,
+ * wait.c), or adds it to a host epoll that is not a set, and never before:
+ * a program that only blocks in its socket calls, or in epoll sets, pays
+ * nothing for it.
+ *
+ * Epoll sets. An epoll instance the program creates (once ulk runs) stays
+ * a host epoll descriptor, but its table entry marks it as a *set* (a slot
+ * of its own kind, ENTRY_EPOLL), whose ufd is an epoll instance inside ulk
+ * holding the set's ulk sockets; epoll.c says how sets are waited on. To
+ * other calls the descriptor is the host's (shim_get() does not find it).
+ * When the host has to wait for a set (a set that also holds host
+ * descriptors, a signal mask, the set named to poll or put in another
+ * epoll), the set gets the same mirroring as a socket, once, for its ulk
+ * instance as a whole: an internal shadow whose A sits in the set's host
+ * epoll, readable while the ulk instance has events (shim_epoll_mirror()).
+ * Its registration with the watcher is one-shot, re-armed only once the
+ * mirror is clear, so a busy set costs the watcher one wake-up per wait
+ * that blocks, not one per arrival.
  *
  * The slot ("open file description") is shared by every descriptor that
  * dup() and friends make of it, and counts them plus the calls in flight;
  * the last reference closes ulk's descriptor, as the kernel's file
- * reference counting does. A slot owns two internal host descriptors of its
- * own (a private duplicate of A for draining and parking, and B), placed
- * high (from RLIMIT_NOFILE's soft limit / 2) so that the program's numbers
- * stay where it expects them; the program cannot close them (EBADF, as for
- * a descriptor it never had), and dup2() onto one moves it out of the way.
- * The descriptors ulk itself opened at boot (TAP, eventfds) are protected
- * the same way, except that they cannot move: dup2() onto one fails with
- * EBUSY. Boot fills any gap among 0, 1 and 2 first, so they are never
- * where a program redirects its standard streams.
+ * reference counting does (and so a closed socket leaves the ulk epoll
+ * instances it was in when its last descriptor closes, as on Linux). A
+ * slot owns two internal host descriptors of its own (a private duplicate
+ * of A for draining and parking, and B; for a set, its mirror's A and B),
+ * placed high (from RLIMIT_NOFILE's soft limit / 2) so that the program's
+ * numbers stay where it expects them; the program cannot close them
+ * (EBADF, as for a descriptor it never had), and dup2() onto one moves it
+ * out of the way. The descriptors ulk itself opened at boot (TAP,
+ * eventfds) are protected the same way, except that they cannot move:
+ * dup2() onto one fails with EBUSY. Boot fills any gap among 0, 1 and 2
+ * first, so they are never where a program redirects its standard streams.
  *
  * A is always close-on-exec on the host: a ulk socket cannot outlive its
  * kernel, which exec() destroys; the flag the program sets is kept in the
- * table and reported by fcntl(F_GETFD). After fork() the child keeps the
- * descriptors (closing them is fine) but has no ulk: its calls on them, and
- * its attempts to make new ulk sockets, fail with EOPNOTSUPP (shim_forked).
+ * table and reported by fcntl(F_GETFD). A set's host epoll keeps the
+ * program's own flag and, after exec, is the host's with its host members
+ * (the mirror's descriptors are close-on-exec). After fork() the child
+ * keeps the descriptors (closing them is fine) but has no ulk: its calls on
+ * them, and its attempts to make new ulk sockets, fail with EOPNOTSUPP
+ * (shim_forked).
  *
  * Slots are freed by the watcher thread only (the "graveyard"), after the
- * epoll batch in which a just-closed socket may still appear: ulk removes
- * a closed socket from its epoll instance, so no later batch names it.
+ * epoll batch in which a just-closed socket (or set) may still appear: ulk
+ * removes a closed file from its epoll instances, so no later batch names
+ * it.
  *
  * Table entries are read without a lock on the fast path (descriptors that
  * are not ulk sockets, which is every call of libc's own I/O threads too),
@@ -85,6 +107,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -100,28 +123,44 @@
 
 #define ENTRY_CLOEXEC	1UL	/* the program's FD_CLOEXEC view */
 #define ENTRY_INTERNAL	2UL	/* one of a slot's own descriptors */
-#define ENTRY_FLAGS	3UL
+#define ENTRY_EPOLL	4UL	/* a program epoll set (a host descriptor) */
+#define ENTRY_FLAGS	7UL
 #define PARK_SIZE	1200
 #define WATCH_BATCH	64
 #define MAX_TABLE	(1 << 20)
 
+/* What a slot stands for. */
+enum slot_kind {
+	SLOT_SOCKET,	/* a ulk socket; the program's descriptor is shadow A */
+	SLOT_EPOLL,	/* a program epoll set; the program's descriptor is
+			 * the host epoll, the shadow (if any) is internal */
+	SLOT_KIND_COUNT
+};
+
 /**
- * struct shim_slot - one ulk socket as the program sees it.
- * @ufd: ulk's descriptor.
- * @a: private duplicate of the shadow's program end (drain A, park).
- * @b: the shadow's other end (signal readable, unpark).
+ * struct shim_slot - one ulk socket, or one epoll set, as the program sees
+ * it.
+ * @ufd: ulk's descriptor (the socket, or the set's ulk epoll instance).
+ * @kind: an enum slot_kind.
+ * @a: the shadow's end that shows readiness: for a socket a private
+ *	duplicate of the program's A (drain, park); for a set the mirror
+ *	that sits in its host epoll; -1 while a set has none.
+ * @b: the shadow's other end (signal readable, unpark); -1 likewise.
  * @refs: descriptors naming the slot plus calls in flight (table_lock).
  * @lock: orders state reads and shadow updates.
  * @in: the shadow is readable.
- * @out: the shadow is writable.
+ * @out: the shadow is writable (a set's always is).
  * @dead: closed; waiting in the graveyard for the watcher to free it.
  * @watched: mirrored: the program has waited on it on the host.
  * @edge: the program waits on it edge-triggered (EPOLLET) somewhere.
+ * @armed: a set's one-shot registration with the watcher is armed.
  * @queued: bytes sent into A's queue since it was last drained.
+ * @priv: the owner's record (epoll.c's for a set), freed with the slot.
  * @next: graveyard link.
  */
 struct shim_slot {
 	int ufd;
+	int kind;
 	int a;
 	int b;
 	int refs;
@@ -131,7 +170,9 @@ struct shim_slot {
 	int dead;
 	int watched;
 	int edge;
+	int armed;
 	int queued;
+	void *priv;
 	struct shim_slot *next;
 };
 
@@ -217,10 +258,27 @@ static void shadow_clear_out(struct shim_slot *s)
 	s->out = 0;
 }
 
+/* Arm a set's one-shot registration with the watcher (under s->lock). */
+static void watch_arm(struct shim_slot *s, int op)
+{
+	struct ulk_epoll_event ev;
+	long r;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = ULK_EPOLLIN | ULK_EPOLLONESHOT;
+	ev.data = (unsigned long)s;
+	r = ulk_sys_epoll_ctl(watch_epfd, op, s->ufd, &ev);
+	if (r == -ENOENT && op == ULK_EPOLL_CTL_MOD)
+		r = ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, s->ufd, &ev);
+	if (r == 0)
+		s->armed = 1;
+}
+
 /*
- * Make the shadow's readiness the ulk socket's. @edge: called for an event
- * from ulk, so a socket that stays readable still gives its waiters an
- * edge.
+ * Make the shadow's readiness the ulk socket's (or the set's: readable
+ * while its ulk instance has events). @edge: called for an event from ulk,
+ * so a socket that stays readable still gives its waiters an edge, and a
+ * set's one-shot registration has fired.
  */
 static void slot_sync(struct shim_slot *s, int edge)
 {
@@ -239,12 +297,19 @@ static void slot_sync(struct shim_slot *s, int edge)
 		pthread_mutex_unlock(&s->lock);
 		return;
 	}
+	if (s->kind == SLOT_EPOLL) {
+		p.events = ULK_POLLIN;
+		if (edge)
+			s->armed = 0;
+	}
 	n = ulk_sys_ppoll(&p, 1, &zero, NULL, 0);
 	if (n < 0)
 		p.revents = 0;
 	in = !!(p.revents & (ULK_POLLIN | ULK_POLLPRI | ULK_POLLRDHUP |
 			     ULK_POLLHUP | ULK_POLLERR));
 	out = !!(p.revents & (ULK_POLLOUT | ULK_POLLHUP | ULK_POLLERR));
+	if (s->kind == SLOT_EPOLL)
+		out = 1;
 	if (out != s->out) {
 		if (out)
 			shadow_set_out(s);
@@ -255,12 +320,26 @@ static void slot_sync(struct shim_slot *s, int edge)
 		shadow_set_in(s);
 	else if (!in && s->in)
 		shadow_clear_in(s);
+	/*
+	 * A set's watcher registration is one-shot: it fires once the set
+	 * has events and stays quiet while the mirror says so; re-armed only
+	 * once the mirror is clear, so no arrival is missed (arming polls).
+	 */
+	if (s->kind == SLOT_EPOLL && !in && !s->armed)
+		watch_arm(s, ULK_EPOLL_CTL_MOD);
 	pthread_mutex_unlock(&s->lock);
 	/* The shadow's EAGAINs are not the program's business. */
 	errno = saved;
 }
 
 /* --- slots ------------------------------------------------------------------ */
+
+static void slot_free(struct shim_slot *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	free(s->priv);
+	free(s);
+}
 
 static void slot_release(struct shim_slot *s)
 {
@@ -269,6 +348,7 @@ static void slot_release(struct shim_slot *s)
 		pthread_mutex_lock(&s->lock);
 		s->dead = 1;
 		pthread_mutex_unlock(&s->lock);
+		/* Closing a set's instance empties it in ulk, watcher included. */
 		ulk_sys_close(s->ufd);
 	}
 	pthread_mutex_lock(&table_lock);
@@ -276,18 +356,21 @@ static void slot_release(struct shim_slot *s)
 		table[s->a] = 0;
 	if (s->b >= 0 && s->b < table_size)
 		table[s->b] = 0;
-	host_close(s->a);
-	host_close(s->b);
+	if (s->a >= 0)
+		host_close(s->a);
+	if (s->b >= 0)
+		host_close(s->b);
 	if (watch_epfd >= 0 && !shim_forked) {
 		s->next = graveyard;
 		graveyard = s;
 		s = NULL;
 	}
 	pthread_mutex_unlock(&table_lock);
-	free(s);
+	if (s)
+		slot_free(s);
 }
 
-/* Drop a reference; the last one closes the socket. */
+/* Drop a reference; the last one closes the socket (or the set). */
 static void slot_put(struct shim_slot *s)
 {
 	int last;
@@ -316,11 +399,11 @@ int shim_get(int fd, struct shim_ref *ref)
 	if ((unsigned int)fd >= table_limit())
 		return 0;
 	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
-	if (!e || (e & ENTRY_INTERNAL))
+	if (!e || (e & (ENTRY_INTERNAL | ENTRY_EPOLL)))
 		return 0;
 	pthread_mutex_lock(&table_lock);
 	e = table[fd];
-	s = (e & ENTRY_INTERNAL) ? NULL : entry_slot(e);
+	s = (e & (ENTRY_INTERNAL | ENTRY_EPOLL)) ? NULL : entry_slot(e);
 	if (s)
 		s->refs++;
 	pthread_mutex_unlock(&table_lock);
@@ -333,6 +416,42 @@ int shim_get(int fd, struct shim_ref *ref)
 	}
 	ref->slot = s;
 	ref->ufd = s->ufd;
+	ref->priv = NULL;
+	return 1;
+}
+
+/**
+ * shim_get_epoll() - look up the epoll set behind a host descriptor.
+ * @fd: the program's descriptor.
+ * @ref: receives a reference to the set when there is one: @ref->ufd is
+ *	its ulk instance, @ref->priv the record given at install.
+ *
+ * Also in a forked child, which must not use the ulk instance.
+ * Return: 1 with @ref held (release it with shim_put()); 0 if @fd is not
+ * an epoll set the shim keeps.
+ */
+int shim_get_epoll(int fd, struct shim_ref *ref)
+{
+	struct shim_slot *s = NULL;
+	uintptr_t e;
+
+	if ((unsigned int)fd >= table_limit())
+		return 0;
+	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
+	if (!(e & ENTRY_EPOLL))
+		return 0;
+	pthread_mutex_lock(&table_lock);
+	e = table[fd];
+	if (e & ENTRY_EPOLL) {
+		s = entry_slot(e);
+		s->refs++;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (!s)
+		return 0;
+	ref->slot = s;
+	ref->ufd = s->ufd;
+	ref->priv = s->priv;
 	return 1;
 }
 
@@ -457,6 +576,54 @@ fail:
 	return -1;
 }
 
+/**
+ * shim_fd_install_epoll() - keep a program's new epoll set in the table.
+ * @fd: the host epoll descriptor the program was given.
+ * @ufd: the set's ulk epoll instance.
+ * @priv: the caller's record of the set (malloc'ed), freed with the slot.
+ *
+ * @fd stays the host's in every respect (its flags, its copies, waits on
+ * it); the table only knows that it is a set with a ulk instance, whose
+ * readiness is mirrored into it once needed (shim_epoll_mirror()). On
+ * failure @ufd is closed and @priv freed.
+ * Return: 0, or -1 with errno set.
+ */
+int shim_fd_install_epoll(int fd, int ufd, void *priv)
+{
+	struct shim_slot *s = calloc(1, sizeof(*s));
+
+	if (!s || (unsigned int)fd >= (unsigned int)table_size) {
+		ulk_sys_close(ufd);
+		free(priv);
+		free(s);
+		errno = s ? EMFILE : ENOMEM;
+		return -1;
+	}
+	s->kind = SLOT_EPOLL;
+	s->ufd = ufd;
+	s->a = s->b = -1;
+	s->refs = 1;
+	s->out = 1;
+	s->priv = priv;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_lock(&table_lock);
+	__atomic_store_n(&table[fd], (uintptr_t)s | ENTRY_EPOLL,
+			 __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&table_lock);
+	return 0;
+}
+
+/**
+ * shim_fdtable_ready() - whether the table is up (ulk booted) in this
+ * process.
+ *
+ * Return: 1 if it is, else 0.
+ */
+int shim_fdtable_ready(void)
+{
+	return table_limit() != 0 && watch_epfd >= 0;
+}
+
 /* Remove @fd's entry; return the slot it named, if a program descriptor. */
 static struct shim_slot *entry_remove_locked(int fd)
 {
@@ -524,9 +691,87 @@ int shim_fd_is_internal(int fd)
 	       (__atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) & ENTRY_INTERNAL);
 }
 
+/*
+ * Give a set its mirror: an internal shadow whose A sits in the set's host
+ * epoll (@epfd, any descriptor of it) with the slot's address as its
+ * data, made readable while the set's ulk instance has events. Under
+ * s->lock; 0 or -errno.
+ */
+static int mirror_open_locked(struct shim_slot *s, int epfd)
+{
+	struct epoll_event hev;
+	int sv[2], a, b;
+
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	a = (int)host_dupfd_high(sv[0]);
+	b = (int)host_dupfd_high(sv[1]);
+	host_close(sv[0]);
+	host_close(sv[1]);
+	if (a < 0 || b < 0 || a >= table_size || b >= table_size) {
+		if (a >= 0)
+			host_close(a);
+		if (b >= 0)
+			host_close(b);
+		return -EMFILE;
+	}
+	memset(&hev, 0, sizeof(hev));
+	hev.events = EPOLLIN;
+	hev.data.u64 = (uintptr_t)s;	/* shim_mirror_data() */
+	if (syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, a, &hev)) {
+		int err = errno;
+
+		host_close(a);
+		host_close(b);
+		return -err;
+	}
+	pthread_mutex_lock(&table_lock);
+	s->a = a;
+	s->b = b;
+	table[a] = (uintptr_t)s | ENTRY_INTERNAL;
+	table[b] = (uintptr_t)s | ENTRY_INTERNAL;
+	pthread_mutex_unlock(&table_lock);
+	/* Before arming: the watcher's first event must not be dropped. */
+	__atomic_store_n(&s->watched, 1, __ATOMIC_RELEASE);
+	watch_arm(s, ULK_EPOLL_CTL_ADD);
+	return 0;
+}
+
+/**
+ * shim_epoll_mirror() - make a set's mirror in its host epoll say whether
+ * its ulk instance has events, giving it one first if need be.
+ * @ref: a reference from shim_get_epoll().
+ * @epfd: a descriptor of the set's host epoll (the program's).
+ *
+ * A program about to wait on the host for a set calls this first: then a
+ * ulk event wakes the host epoll (through the watcher) exactly while the
+ * ulk instance has events. Never in a forked child.
+ * Return: 0, or -1 with errno set.
+ */
+int shim_epoll_mirror(struct shim_ref *ref, int epfd)
+{
+	struct shim_slot *s = ref->slot;
+	int err = 0;
+
+	if (!__atomic_load_n(&s->watched, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->watched)
+			err = mirror_open_locked(s, epfd);
+		pthread_mutex_unlock(&s->lock);
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+	}
+	slot_sync(s, 0);
+	return 0;
+}
+
 /**
  * shim_fd_watch() - start mirroring a ulk socket's readiness on its
- * descriptor, because the program is about to wait on it on the host.
+ * descriptor, because the program is about to wait on it on the host;
+ * for an epoll set, bring its mirror up to date (shim_epoll_mirror()).
  * @fd: the program's descriptor (anything else is ignored).
  * @edge: the wait is edge-triggered (EPOLLET): from now on each arrival
  *	must be an edge on the descriptor.
@@ -541,8 +786,14 @@ int shim_fd_watch(int fd, int edge)
 	int first;
 
 	if ((unsigned int)fd >= table_limit() ||
-	    !__atomic_load_n(&table[fd], __ATOMIC_RELAXED) ||
-	    shim_get(fd, &ref) != 1)
+	    !__atomic_load_n(&table[fd], __ATOMIC_RELAXED))
+		return 0;
+	if (!shim_forked && shim_get_epoll(fd, &ref) == 1) {
+		shim_epoll_mirror(&ref, fd);
+		shim_put(&ref);
+		return 0;
+	}
+	if (shim_get(fd, &ref) != 1)
 		return 0;
 	s = ref.slot;
 	if (edge)
@@ -604,14 +855,15 @@ int shim_fd_close(int fd)
  * @cloexec: the copy's close-on-exec flag.
  *
  * The host does the copying, so numbers and errors are the host's; the
- * table follows: a copy of a ulk socket names the same slot, and a ulk
- * socket that was at @newfd loses a reference.
+ * table follows: a copy of a ulk socket (or of an epoll set) names the
+ * same slot, and a slot that was at @newfd loses a reference.
  * Return: the new descriptor, or -1 with errno set.
  */
 int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 {
 	struct shim_slot *s = NULL, *old = NULL;
 	uintptr_t e = 0;
+	int sock;
 	long r;
 
 	if (shim_fd_is_internal(oldfd)) {
@@ -622,14 +874,16 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 	if ((unsigned int)oldfd < (unsigned int)table_size)
 		e = table[oldfd];
 	s = e ? entry_slot(e) : NULL;
+	/* A set's host epoll is the host's own: its flag is too. */
+	sock = s && !(e & ENTRY_EPOLL);
 	if (newfd < 0) {
-		r = syscall(SYS_fcntl, oldfd, s || cloexec ? F_DUPFD_CLOEXEC :
-			    F_DUPFD, minfd);
+		r = syscall(SYS_fcntl, oldfd, sock || cloexec ?
+			    F_DUPFD_CLOEXEC : F_DUPFD, minfd);
 	} else {
 		r = internal_move_locked(newfd);
 		if (r == 0)
 			r = syscall(SYS_dup3, oldfd, newfd,
-				    s || cloexec ? O_CLOEXEC : 0);
+				    sock || cloexec ? O_CLOEXEC : 0);
 		else
 			errno = -r, r = -1;
 		if (r >= 0)
@@ -643,7 +897,8 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 		} else {
 			s->refs++;
 			__atomic_store_n(&table[r], (uintptr_t)s |
-					 (cloexec ? ENTRY_CLOEXEC : 0),
+					 (e & ENTRY_EPOLL) |
+					 (cloexec && sock ? ENTRY_CLOEXEC : 0),
 					 __ATOMIC_RELEASE);
 		}
 	}
@@ -666,7 +921,7 @@ int shim_fd_get_cloexec(int fd)
 	if ((unsigned int)fd >= table_limit())
 		return -1;
 	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
-	if (!e || (e & ENTRY_INTERNAL))
+	if (!e || (e & (ENTRY_INTERNAL | ENTRY_EPOLL)))
 		return -1;
 	return !!(e & ENTRY_CLOEXEC);
 }
@@ -686,7 +941,7 @@ int shim_fd_set_cloexec(int fd, int cloexec)
 	pthread_mutex_lock(&table_lock);
 	if ((unsigned int)fd < (unsigned int)table_size) {
 		e = table[fd];
-		if (e && !(e & ENTRY_INTERNAL)) {
+		if (e && !(e & (ENTRY_INTERNAL | ENTRY_EPOLL))) {
 			table[fd] = (e & ~ENTRY_CLOEXEC) |
 				    (cloexec ? ENTRY_CLOEXEC : 0);
 			ret = 0;
@@ -764,8 +1019,7 @@ static void *watch_main(void *arg)
 		while (dead) {
 			struct shim_slot *next = dead->next;
 
-			pthread_mutex_destroy(&dead->lock);
-			free(dead);
+			slot_free(dead);
 			dead = next;
 		}
 		n = ulk_sys_epoll_pwait(watch_epfd, evs, WATCH_BATCH, -1,

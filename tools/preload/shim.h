@@ -16,14 +16,26 @@
 struct shim_slot;
 
 /**
- * struct shim_ref - a held reference to the ulk socket behind a descriptor.
+ * struct shim_ref - a held reference to the ulk socket (or the epoll set)
+ * behind a descriptor.
  * @slot: the socket's slot; the reference keeps it (and @ufd) alive.
- * @ufd: ulk's descriptor for the socket.
+ * @ufd: ulk's descriptor for the socket (for a set, its ulk instance).
+ * @priv: for a set, epoll.c's record of it; else NULL.
  */
 struct shim_ref {
 	struct shim_slot *slot;
 	int ufd;
+	void *priv;
 };
+
+/*
+ * The epoll_data of a set's mirror in its host epoll (shim_epoll_mirror()):
+ * the slot's address, which no datum of the program's can equal.
+ */
+static inline unsigned long long shim_mirror_data(const struct shim_ref *ref)
+{
+	return (unsigned long long)(unsigned long)ref->slot;
+}
 
 int shim_get(int fd, struct shim_ref *ref);
 long shim_finish(struct shim_ref *ref, long ret);
@@ -40,6 +52,10 @@ int shim_fd_is_internal(int fd);
 void shim_fd_mark_internal(int fd);
 int shim_fd_watch(int fd, int edge);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
+int shim_get_epoll(int fd, struct shim_ref *ref);
+int shim_fd_install_epoll(int fd, int ufd, void *priv);
+int shim_epoll_mirror(struct shim_ref *ref, int epfd);
+int shim_fdtable_ready(void);
 void shim_close_all(void);
 int shim_fdtable_init(void);
 void shim_fdtable_fork_prepare(void);
@@ -51,6 +67,10 @@ const char *shim_dns(int i);
 int shim_unavailable(void);
 long shim_errno(long ret);
 int shim_restart_after_signal(void);
+
+struct timespec;
+void shim_deadline(struct timespec *deadline, const struct timespec *tmo);
+int shim_time_left(const struct timespec *deadline, struct timespec *left);
 
 /* Set in a child after fork(): the parent's ulk is not ours to use. */
 extern int shim_forked;

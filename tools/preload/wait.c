@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The preload shim's wrappers of the waiting calls: poll, ppoll, select,
- * pselect and epoll_ctl.
+ * The preload shim's wrappers of the waiting calls: poll, ppoll, select
+ * and pselect (epoll is epoll.c's).
  *
  * Waiting is the host's (see fdtable.c): these wrappers only tell the
  * descriptor table which ulk sockets are waited on, so that their
- * readiness is mirrored from then on, and which edge-triggered; poll also
- * reports the sockets' own events rather than the shadows' approximation.
+ * readiness is mirrored from then on (and which epoll sets, whose mirror
+ * is then brought up to date); poll also reports the sockets' own events
+ * rather than the shadows' approximation.
  *
  * One shortcut: a poll or select whose descriptors are all ulk sockets
  * (a client waiting on its one connection, iperf3 on its control and data
@@ -19,7 +20,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
 
@@ -243,23 +243,43 @@ static void watch_fdsets(int n, const fd_set *r, const fd_set *w,
 			shim_fd_watch(fd, 0);
 }
 
-static void ts_now(struct timespec *ts)
+/**
+ * shim_deadline() - when a wait of @tmo from now ends (CLOCK_MONOTONIC).
+ * @deadline: receives the time.
+ * @tmo: the timeout.
+ */
+void shim_deadline(struct timespec *deadline, const struct timespec *tmo)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += tmo->tv_sec;
+	deadline->tv_nsec += tmo->tv_nsec;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
 }
 
-/* @a - @b, or zero if @b is later. */
-static struct timespec ts_left(struct timespec a, struct timespec b)
+/**
+ * shim_time_left() - what is left of a wait until @deadline.
+ * @deadline: from shim_deadline().
+ * @left: receives the time left, zero if past.
+ *
+ * Return: 1 if time is left, 0 if the deadline has passed.
+ */
+int shim_time_left(const struct timespec *deadline, struct timespec *left)
 {
-	struct timespec d = { a.tv_sec - b.tv_sec, a.tv_nsec - b.tv_nsec };
+	struct timespec now;
 
-	if (d.tv_nsec < 0) {
-		d.tv_sec--;
-		d.tv_nsec += 1000000000L;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = deadline->tv_sec - now.tv_sec;
+	left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
 	}
-	if (d.tv_sec < 0)
-		d.tv_sec = d.tv_nsec = 0;
-	return d;
+	if (left->tv_sec < 0)
+		left->tv_sec = left->tv_nsec = 0;
+	return left->tv_sec || left->tv_nsec;
 }
 
 /*
@@ -271,20 +291,14 @@ static struct timespec ts_left(struct timespec a, struct timespec b)
 static int poll_common(struct pollfd *fds, nfds_t n,
 		       const struct timespec *tmo, const sigset_t *mask)
 {
-	struct timespec deadline = { 0, 0 }, now, left = { 0, 0 };
+	struct timespec deadline, left = { 0, 0 };
 	int any, ret;
 
 	if (!mask && poll_in_ulk(fds, n, tmo, &ret))
 		return ret;
 	any = watch_pollfds(fds, n);
 	if (tmo) {
-		ts_now(&now);
-		deadline.tv_sec = now.tv_sec + tmo->tv_sec;
-		deadline.tv_nsec = now.tv_nsec + tmo->tv_nsec;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		shim_deadline(&deadline, tmo);
 		left = *tmo;
 	}
 	for (;;) {
@@ -298,12 +312,8 @@ static int poll_common(struct pollfd *fds, nfds_t n,
 		ret = poll_fixup(fds, n, ret);
 		if (ret)
 			return ret;
-		if (tmo) {
-			ts_now(&now);
-			left = ts_left(deadline, now);
-			if (!left.tv_sec && !left.tv_nsec)
-				return 0;
-		}
+		if (tmo && !shim_time_left(&deadline, &left))
+			return 0;
 	}
 }
 
@@ -365,13 +375,3 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 				       const sigset_t *))(n, r, w, e, tmo,
 							   mask);
 }
-
-int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD)
-		shim_fd_watch(fd, ev && (ev->events & EPOLLET));
-	return NEXT("epoll_ctl", int (*)(int, int, int,
-					 struct epoll_event *))(epfd, op, fd,
-								ev);
-}
-
