@@ -516,6 +516,67 @@ static void check_epoll_sets(const struct sockaddr_in *sa, int lfd, int pipe_r)
 	close(s);
 }
 
+struct waiter {
+	int ep;
+	int n;
+	int fd;
+	long ms;
+};
+
+static void *wait_in_thread(void *arg)
+{
+	struct waiter *w = arg;
+	struct epoll_event out[4];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	w->n = epoll_wait(w->ep, out, 4, 3000);
+	w->ms = ms_since(&t0);
+	w->fd = w->n > 0 ? out[0].data.fd : -1;
+	return NULL;
+}
+
+/*
+ * Another thread changes a set's make-up while one waits in it: the waiter
+ * sees the new member's events, as on Linux.
+ */
+static void check_epoll_joins(const struct sockaddr_in *sa, int lfd, int pipe_r, int pipe_w)
+{
+	struct waiter w;
+	pthread_t t;
+	int c, s;
+	char ch;
+
+	tcp_pair(sa, lfd, &c, &s);
+	w.ep = make_set(-1);
+	ep_ctl(w.ep, EPOLL_CTL_ADD, s, EPOLLIN);
+	pthread_create(&t, NULL, wait_in_thread, &w);
+	usleep(100 * 1000);
+	if (write(pipe_w, "p", 1) != 1)
+		failed = 1;
+	ep_ctl(w.ep, EPOLL_CTL_ADD, pipe_r, EPOLLIN);
+	pthread_join(t, NULL);
+	CHECK(w.n == 1 && w.fd == pipe_r && w.ms < 2000,
+	      "a pipe joins a ulk-only set while a thread waits in it: the waiter sees it (%d, %ld ms) ", w.n, w.ms);
+	if (read(pipe_r, &ch, 1) != 1)
+		failed = 1;
+	close(w.ep);
+
+	w.ep = make_set(pipe_r);
+	pthread_create(&t, NULL, wait_in_thread, &w);
+	usleep(100 * 1000);
+	if (write(c, "s", 1) != 1)
+		failed = 1;
+	ep_ctl(w.ep, EPOLL_CTL_ADD, s, EPOLLIN);
+	pthread_join(t, NULL);
+	CHECK(w.n == 1 && w.fd == s && w.ms < 2000,
+	      "a ulk socket joins a pipe-only set while a thread waits in it: the waiter sees it (%d, %ld ms) ", w.n, w.ms);
+	drain(s);
+	close(w.ep);
+	close(c);
+	close(s);
+}
+
 /* maxevents: no more than asked, the rest on the next call. */
 static void check_epoll_max(const struct sockaddr_in *sa, int lfd, int pipe_r)
 {
@@ -1010,6 +1071,7 @@ int main(void)
 		check_epoll_max(&sa, lfd, pr);
 	}
 	check_epoll_sets(&sa, lfd, pfd[0]);
+	check_epoll_joins(&sa, lfd, pfd[0], pfd[1]);
 	check_writable(&sa, lfd);
 	check_refused();
 	check_errno(&sa, lfd);
