@@ -1038,12 +1038,53 @@ static void check_threads(void)
 	close(lfd);
 }
 
-int main(void)
+/*
+ * Run as "shim_fds lazy" by check_epoll_before_boot(): a process that ulk-run
+ * did not start boots its ulk at its first socket, so an epoll made before
+ * that is the host's, its ulk sockets waited on through their shadows.
+ */
+static int lazy_child(void)
+{
+	struct epoll_event out[2];
+	struct sockaddr_in sa;
+	int ep = epoll_create1(0), lfd, c, s, bad = 0;
+
+	lfd = listener(&sa);
+	tcp_pair(&sa, lfd, &c, &s);
+	if (ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLET))
+		bad |= 1;
+	if (write(c, "l", 1) != 1)
+		bad |= 2;
+	if (epoll_wait(ep, out, 2, 3000) != 1 || out[0].data.fd != s)
+		bad |= 4;
+	if (epoll_wait(ep, out, 2, 100) != 0)
+		bad |= 8;
+	return bad;
+}
+
+static void check_epoll_before_boot(const char *self)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(self, self, "lazy", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an epoll made before ulk booted (exec'ed program) waits on the shadows (%d) ",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
 	int lfd, conn, peer, pfd[2], dom = 0;
 	socklen_t len = sizeof(dom);
 
+	if (argc > 1 && !strcmp(argv[1], "lazy"))
+		return lazy_child();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* What daemons do first: ulk's own descriptors must survive it. */
 	for (pfd[0] = 3; pfd[0] < 1024; pfd[0]++)
@@ -1080,6 +1121,7 @@ int main(void)
 	check_signals(conn, peer);
 	check_epoll_signals(conn, pfd[0]);
 	check_epoll_fork_exec(conn, pfd[0]);
+	check_epoll_before_boot(argv[0]);
 	check_fork(conn, peer);
 	check_exec(conn);
 	check_threads();
