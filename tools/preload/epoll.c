@@ -171,17 +171,29 @@ static int set_create(int fd)
 	return fd;
 }
 
+/**
+ * epoll_create() - the host's epoll_create(), made a set once ulk runs.
+ * @size: must be positive (the host checks).
+ *
+ * Return: the new descriptor, or -1 with errno set.
+ */
 int epoll_create(int size)
 {
 	return set_create(NEXT("epoll_create", int (*)(int))(size));
 }
 
+/**
+ * epoll_create1() - the host's epoll_create1(), made a set once ulk runs.
+ * @flags: 0 or EPOLL_CLOEXEC (the host checks), the host descriptor's.
+ *
+ * Return: the new descriptor, or -1 with errno set.
+ */
 int epoll_create1(int flags)
 {
 	return set_create(NEXT("epoll_create1", int (*)(int))(flags));
 }
 
-/* --- a set's make-up changing under its waiters ---------------------------- */
+/* --- a set's make-up changing under its waiters -------------------------- */
 
 /*
  * Threads that chose a wait by the set's make-up may be blocked in it when
@@ -265,8 +277,12 @@ static int set_ctl_ulk(struct shim_ref *set, int epfd, struct shim_ref *sock,
 			      NULL : (struct ulk_epoll_event *)ev);
 	if (r == 0 && op == EPOLL_CTL_ADD &&
 	    !__atomic_exchange_n(&ep->had_ulk, 1, __ATOMIC_SEQ_CST) &&
-	    __atomic_load_n(&ep->host_waiters, __ATOMIC_SEQ_CST))
+	    __atomic_load_n(&ep->host_waiters, __ATOMIC_SEQ_CST)) {
+		int saved = errno;
+
 		shim_epoll_mirror(set, epfd);
+		errno = saved;
+	}
 	return (int)shim_errno(r);
 }
 
@@ -292,6 +308,16 @@ static int set_ctl_host(struct shim_ref *set, int epfd, int op, int fd,
 	return r;
 }
 
+/**
+ * epoll_ctl() - add, change or remove a member of an epoll set: a ulk
+ * socket in its ulk instance, anything else in its host epoll.
+ * @epfd: the set.
+ * @op: EPOLL_CTL_ADD, EPOLL_CTL_MOD or EPOLL_CTL_DEL.
+ * @fd: the member.
+ * @ev: its events and data (not read for EPOLL_CTL_DEL).
+ *
+ * Return: 0, or -1 with errno set, as Linux's.
+ */
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct shim_ref set, sock;
@@ -364,8 +390,8 @@ static int ulk_wait(struct shim_ref *set, struct epoll_event *evs, int max,
 	n = (int)shim_errno(ulk_sys_epoll_pwait2(set->ufd,
 			(struct ulk_epoll_event *)evs, max, tmo ? &ts : NULL,
 			NULL, 0));
-	*nudged = n > 0 && __atomic_load_n(&ep->nudge, __ATOMIC_RELAXED) >= 0 &&
-		  drop_data(evs, &n, nudge_data(ep));
+	/* Whether or not a nudge exists now: it may have been retired since. */
+	*nudged = n > 0 && drop_data(evs, &n, nudge_data(ep));
 	return n;
 }
 
@@ -609,6 +635,16 @@ static const struct timespec *ms_tmo(int ms, struct timespec *ts)
 	return ts;
 }
 
+/**
+ * epoll_pwait2() - wait for events of an epoll set (theory of operation).
+ * @epfd: the set.
+ * @evs: receives the events.
+ * @max: room in @evs.
+ * @tmo: the longest wait, NULL for no limit.
+ * @mask: the signal mask during the wait, NULL for the thread's.
+ *
+ * Return: the number of events, 0 on timeout, or -1 with errno set.
+ */
 int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 		 const struct timespec *tmo, const sigset_t *mask)
 {
@@ -623,6 +659,16 @@ int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 	return r;
 }
 
+/**
+ * epoll_pwait() - epoll_pwait2() with a timeout in milliseconds.
+ * @epfd: the set.
+ * @evs: receives the events.
+ * @max: room in @evs.
+ * @ms: the longest wait, negative for no limit.
+ * @mask: the signal mask during the wait, NULL for the thread's.
+ *
+ * Return: the number of events, 0 on timeout, or -1 with errno set.
+ */
 int epoll_pwait(int epfd, struct epoll_event *evs, int max, int ms,
 		const sigset_t *mask)
 {
@@ -640,6 +686,15 @@ int epoll_pwait(int epfd, struct epoll_event *evs, int max, int ms,
 	return r;
 }
 
+/**
+ * epoll_wait() - epoll_pwait() with the thread's signal mask.
+ * @epfd: the set.
+ * @evs: receives the events.
+ * @max: room in @evs.
+ * @ms: the longest wait, negative for no limit.
+ *
+ * Return: the number of events, 0 on timeout, or -1 with errno set.
+ */
 int epoll_wait(int epfd, struct epoll_event *evs, int max, int ms)
 {
 	struct shim_ref set;

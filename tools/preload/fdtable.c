@@ -599,12 +599,13 @@ int shim_fd_install_epoll(int fd, int ufd, void *priv,
 			  void (*release)(void *priv))
 {
 	struct shim_slot *s = calloc(1, sizeof(*s));
+	int err = s ? EMFILE : ENOMEM;
 
 	if (!s || (unsigned int)fd >= (unsigned int)table_size) {
 		ulk_sys_close(ufd);
 		release(priv);
 		free(s);
-		errno = s ? EMFILE : ENOMEM;
+		errno = err;
 		return -1;
 	}
 	s->kind = SLOT_EPOLL;
