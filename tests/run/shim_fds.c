@@ -516,6 +516,67 @@ static void check_epoll_sets(const struct sockaddr_in *sa, int lfd, int pipe_r)
 	close(s);
 }
 
+struct waiter {
+	int ep;
+	int n;
+	int fd;
+	long ms;
+};
+
+static void *wait_in_thread(void *arg)
+{
+	struct waiter *w = arg;
+	struct epoll_event out[4];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	w->n = epoll_wait(w->ep, out, 4, 3000);
+	w->ms = ms_since(&t0);
+	w->fd = w->n > 0 ? out[0].data.fd : -1;
+	return NULL;
+}
+
+/*
+ * Another thread changes a set's make-up while one waits in it: the waiter
+ * sees the new member's events, as on Linux.
+ */
+static void check_epoll_joins(const struct sockaddr_in *sa, int lfd, int pipe_r, int pipe_w)
+{
+	struct waiter w;
+	pthread_t t;
+	int c, s;
+	char ch;
+
+	tcp_pair(sa, lfd, &c, &s);
+	w.ep = make_set(-1);
+	ep_ctl(w.ep, EPOLL_CTL_ADD, s, EPOLLIN);
+	pthread_create(&t, NULL, wait_in_thread, &w);
+	usleep(100 * 1000);
+	if (write(pipe_w, "p", 1) != 1)
+		failed = 1;
+	ep_ctl(w.ep, EPOLL_CTL_ADD, pipe_r, EPOLLIN);
+	pthread_join(t, NULL);
+	CHECK(w.n == 1 && w.fd == pipe_r && w.ms < 2000,
+	      "a pipe joins a ulk-only set while a thread waits in it: the waiter sees it (%d, %ld ms) ", w.n, w.ms);
+	if (read(pipe_r, &ch, 1) != 1)
+		failed = 1;
+	close(w.ep);
+
+	w.ep = make_set(pipe_r);
+	pthread_create(&t, NULL, wait_in_thread, &w);
+	usleep(100 * 1000);
+	if (write(c, "s", 1) != 1)
+		failed = 1;
+	ep_ctl(w.ep, EPOLL_CTL_ADD, s, EPOLLIN);
+	pthread_join(t, NULL);
+	CHECK(w.n == 1 && w.fd == s && w.ms < 2000,
+	      "a ulk socket joins a pipe-only set while a thread waits in it: the waiter sees it (%d, %ld ms) ", w.n, w.ms);
+	drain(s);
+	close(w.ep);
+	close(c);
+	close(s);
+}
+
 /* maxevents: no more than asked, the rest on the next call. */
 static void check_epoll_max(const struct sockaddr_in *sa, int lfd, int pipe_r)
 {
@@ -977,12 +1038,54 @@ static void check_threads(void)
 	close(lfd);
 }
 
-int main(void)
+/*
+ * Run as "shim_fds lazy" by check_epoll_before_boot(): a process that ulk-run
+ * did not start boots its ulk at its first socket, so an epoll made before
+ * that is the host's, its ulk sockets waited on through their shadows.
+ */
+static int lazy_child(void)
+{
+	struct epoll_event out[2];
+	struct sockaddr_in sa;
+	int ep = epoll_create1(0), lfd, c, s, bad = 0;
+
+	lfd = listener(&sa);
+	tcp_pair(&sa, lfd, &c, &s);
+	if (ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN))
+		bad |= 1;
+	if (write(c, "l", 1) != 1)
+		bad |= 2;
+	if (epoll_wait(ep, out, 2, 3000) != 1 || out[0].data.fd != s)
+		bad |= 4;
+	drain(s);
+	if (epoll_wait(ep, out, 2, 100) != 0)
+		bad |= 8;
+	return bad;
+}
+
+static void check_epoll_before_boot(const char *self)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(self, self, "lazy", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an epoll made before ulk booted (exec'ed program) waits on the shadows (%d) ",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
 	int lfd, conn, peer, pfd[2], dom = 0;
 	socklen_t len = sizeof(dom);
 
+	if (argc > 1 && !strcmp(argv[1], "lazy"))
+		return lazy_child();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* What daemons do first: ulk's own descriptors must survive it. */
 	for (pfd[0] = 3; pfd[0] < 1024; pfd[0]++)
@@ -1010,6 +1113,7 @@ int main(void)
 		check_epoll_max(&sa, lfd, pr);
 	}
 	check_epoll_sets(&sa, lfd, pfd[0]);
+	check_epoll_joins(&sa, lfd, pfd[0], pfd[1]);
 	check_writable(&sa, lfd);
 	check_refused();
 	check_errno(&sa, lfd);
@@ -1018,6 +1122,7 @@ int main(void)
 	check_signals(conn, peer);
 	check_epoll_signals(conn, pfd[0]);
 	check_epoll_fork_exec(conn, pfd[0]);
+	check_epoll_before_boot(argv[0]);
 	check_fork(conn, peer);
 	check_exec(conn);
 	check_threads();

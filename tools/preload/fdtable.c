@@ -155,7 +155,8 @@ enum slot_kind {
  * @edge: the program waits on it edge-triggered (EPOLLET) somewhere.
  * @armed: a set's one-shot registration with the watcher is armed.
  * @queued: bytes sent into A's queue since it was last drained.
- * @priv: the owner's record (epoll.c's for a set), freed with the slot.
+ * @priv: the owner's record (epoll.c's for a set).
+ * @release: frees @priv when the last reference goes.
  * @next: graveyard link.
  */
 struct shim_slot {
@@ -173,6 +174,7 @@ struct shim_slot {
 	int armed;
 	int queued;
 	void *priv;
+	void (*release)(void *priv);
 	struct shim_slot *next;
 };
 
@@ -337,7 +339,6 @@ static void slot_sync(struct shim_slot *s, int edge)
 static void slot_free(struct shim_slot *s)
 {
 	pthread_mutex_destroy(&s->lock);
-	free(s->priv);
 	free(s);
 }
 
@@ -351,6 +352,10 @@ static void slot_release(struct shim_slot *s)
 		/* Closing a set's instance empties it in ulk, watcher included. */
 		ulk_sys_close(s->ufd);
 	}
+	/* Nobody holds a reference any more, so nobody reads priv. */
+	if (s->release)
+		s->release(s->priv);
+	s->priv = NULL;
 	pthread_mutex_lock(&table_lock);
 	if (s->a >= 0 && s->a < table_size)
 		table[s->a] = 0;
@@ -580,23 +585,27 @@ fail:
  * shim_fd_install_epoll() - keep a program's new epoll set in the table.
  * @fd: the host epoll descriptor the program was given.
  * @ufd: the set's ulk epoll instance.
- * @priv: the caller's record of the set (malloc'ed), freed with the slot.
+ * @priv: the caller's record of the set.
+ * @release: frees @priv (and what it holds) when the set's last descriptor
+ *	closes; it runs in a forked child too (shim_forked).
  *
  * @fd stays the host's in every respect (its flags, its copies, waits on
  * it); the table only knows that it is a set with a ulk instance, whose
  * readiness is mirrored into it once needed (shim_epoll_mirror()). On
- * failure @ufd is closed and @priv freed.
+ * failure @ufd is closed and @priv released.
  * Return: 0, or -1 with errno set.
  */
-int shim_fd_install_epoll(int fd, int ufd, void *priv)
+int shim_fd_install_epoll(int fd, int ufd, void *priv,
+			  void (*release)(void *priv))
 {
 	struct shim_slot *s = calloc(1, sizeof(*s));
+	int err = s ? EMFILE : ENOMEM;
 
 	if (!s || (unsigned int)fd >= (unsigned int)table_size) {
 		ulk_sys_close(ufd);
-		free(priv);
+		release(priv);
 		free(s);
-		errno = s ? EMFILE : ENOMEM;
+		errno = err;
 		return -1;
 	}
 	s->kind = SLOT_EPOLL;
@@ -605,6 +614,7 @@ int shim_fd_install_epoll(int fd, int ufd, void *priv)
 	s->refs = 1;
 	s->out = 1;
 	s->priv = priv;
+	s->release = release;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_lock(&table_lock);
 	__atomic_store_n(&table[fd], (uintptr_t)s | ENTRY_EPOLL,

@@ -53,7 +53,8 @@ void shim_fd_mark_internal(int fd);
 int shim_fd_watch(int fd, int edge);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 int shim_get_epoll(int fd, struct shim_ref *ref);
-int shim_fd_install_epoll(int fd, int ufd, void *priv);
+int shim_fd_install_epoll(int fd, int ufd, void *priv,
+			  void (*release)(void *priv));
 int shim_epoll_mirror(struct shim_ref *ref, int epfd);
 int shim_fdtable_ready(void);
 void shim_close_all(void);
