@@ -77,6 +77,7 @@
  *    waits on (fdtable.c), as before sets existed.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -425,12 +426,15 @@ static int host_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 		     int max, const struct timespec *tmo, const sigset_t *mask,
 		     int *mirror)
 {
-	static int no_pwait2;	/* an old kernel (or valgrind) */
+	static pwait2_fn pwait2;
+	static int no_pwait2;	/* an old libc, kernel (or valgrind) */
 	int n = -1;
 
 	if (!__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
-		n = NEXT("epoll_pwait2", pwait2_fn)(epfd, evs, max, tmo, mask);
-		if (n < 0 && errno == ENOSYS)
+		if (!pwait2)
+			pwait2 = (pwait2_fn)dlsym(RTLD_NEXT, "epoll_pwait2");
+		n = pwait2 ? pwait2(epfd, evs, max, tmo, mask) : -1;
+		if (!pwait2 || (n < 0 && errno == ENOSYS))
 			__atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
 	}
 	if (__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED))
