@@ -448,7 +448,9 @@ static int host_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 /*
  * What both instances have now, without blocking: the ulk instance's first,
  * leaving the host epoll at least one place; with room for one event only,
- * the two take turns. >= 0, or -1 with errno set.
+ * the two take turns. The host is not asked when the ulk instance, asked
+ * first, had nothing: the caller's host wait does that. >= 0, or -1 with
+ * errno set.
  */
 static int take_ready(struct shim_ref *set, int epfd, struct epoll_event *evs,
 		      int max)
@@ -461,7 +463,7 @@ static int take_ready(struct shim_ref *set, int epfd, struct epoll_event *evs,
 						     __ATOMIC_RELAXED) & 1);
 	if (ulk_first) {
 		n = ulk_take(set, evs, max > 1 ? max - 1 : 1);
-		if (n < 0 || n == max)
+		if (n <= 0 || n == max)
 			return n;
 		/* Filled its share: it may have more. */
 		more = max > 1 && n == max - 1;
@@ -494,9 +496,17 @@ static int mixed_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 	n = take_ready(set, epfd, evs, max);
 	if (n)
 		return n;
+	if (tmo && !tmo->tv_sec && !tmo->tv_nsec) {
+		/* No wait: what the host has, if the mirror is not ahead. */
+		h = host_wait(set, epfd, evs, max, tmo, mask, &mirror);
+		if (mirror && h >= 0 && h < max) {
+			n = ulk_take(set, evs + h, max - h);
+			if (n > 0)
+				h += n;
+		}
+		return h;
+	}
 	if (tmo) {
-		if (!tmo->tv_sec && !tmo->tv_nsec)
-			return 0;
 		shim_deadline(&deadline, tmo);
 		left = *tmo;
 	}
