@@ -32,13 +32,14 @@
  *    Linux; but see SA_RESTART below);
  *  - otherwise (a mixed set, or a mask that only the host can apply
  *    atomically with the wait, as for ppoll in wait.c): take what the ulk
- *    instance has and what the host epoll has, neither blocking (the ulk
- *    instance first, leaving the host at least one place, so that neither
- *    starves the other); only if there is nothing, bring the mirror up to
- *    date and wait on the host epoll, with the mask. If the mirror's event
- *    comes back, take the ulk events without blocking; if they were gone
- *    (another thread took them), wait again for the time left. The
- *    mirror's event never reaches the program.
+ *    instance has without blocking, and if it had something, what the host
+ *    epoll has too (the ulk instance first, leaving the host at least one
+ *    place, so that neither starves the other); if the ulk instance had
+ *    nothing, bring the mirror up to date and wait on the host epoll, with
+ *    the mask (which also takes what the host has at once). If the
+ *    mirror's event comes back, take the ulk events without blocking; if
+ *    they were gone (another thread took them), wait again for the time
+ *    left. The mirror's event never reaches the program.
  * The mirror is only brought up to date before a wait that blocks, so a
  * busy program that always finds events pays nothing for it; the watcher's
  * registration of the ulk instance is one-shot, re-armed once the mirror
