@@ -32,13 +32,14 @@
  *    Linux; but see SA_RESTART below);
  *  - otherwise (a mixed set, or a mask that only the host can apply
  *    atomically with the wait, as for ppoll in wait.c): take what the ulk
- *    instance has and what the host epoll has, neither blocking (the ulk
- *    instance first, leaving the host at least one place, so that neither
- *    starves the other); only if there is nothing, bring the mirror up to
- *    date and wait on the host epoll, with the mask. If the mirror's event
- *    comes back, take the ulk events without blocking; if they were gone
- *    (another thread took them), wait again for the time left. The
- *    mirror's event never reaches the program.
+ *    instance has without blocking, and if it had something, what the host
+ *    epoll has too (the ulk instance first, leaving the host at least one
+ *    place, so that neither starves the other); if the ulk instance had
+ *    nothing, bring the mirror up to date and wait on the host epoll, with
+ *    the mask (which also takes what the host has at once). If the
+ *    mirror's event comes back, take the ulk events without blocking; if
+ *    they were gone (another thread took them), wait again for the time
+ *    left. The mirror's event never reaches the program.
  * The mirror is only brought up to date before a wait that blocks, so a
  * busy program that always finds events pays nothing for it; the watcher's
  * registration of the ulk instance is one-shot, re-armed once the mirror
@@ -77,6 +78,7 @@
  *    waits on (fdtable.c), as before sets existed.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -425,12 +427,15 @@ static int host_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 		     int max, const struct timespec *tmo, const sigset_t *mask,
 		     int *mirror)
 {
-	static int no_pwait2;	/* an old kernel (or valgrind) */
+	static pwait2_fn pwait2;
+	static int no_pwait2;	/* an old libc, kernel (or valgrind) */
 	int n = -1;
 
 	if (!__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
-		n = NEXT("epoll_pwait2", pwait2_fn)(epfd, evs, max, tmo, mask);
-		if (n < 0 && errno == ENOSYS)
+		if (!pwait2)
+			pwait2 = (pwait2_fn)dlsym(RTLD_NEXT, "epoll_pwait2");
+		n = pwait2 ? pwait2(epfd, evs, max, tmo, mask) : -1;
+		if (!pwait2 || (n < 0 && errno == ENOSYS))
 			__atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
 	}
 	if (__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED))
@@ -444,7 +449,9 @@ static int host_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 /*
  * What both instances have now, without blocking: the ulk instance's first,
  * leaving the host epoll at least one place; with room for one event only,
- * the two take turns. >= 0, or -1 with errno set.
+ * the two take turns. The host is not asked when the ulk instance, asked
+ * first, had nothing: the caller's host wait does that. >= 0, or -1 with
+ * errno set.
  */
 static int take_ready(struct shim_ref *set, int epfd, struct epoll_event *evs,
 		      int max)
@@ -457,7 +464,7 @@ static int take_ready(struct shim_ref *set, int epfd, struct epoll_event *evs,
 						     __ATOMIC_RELAXED) & 1);
 	if (ulk_first) {
 		n = ulk_take(set, evs, max > 1 ? max - 1 : 1);
-		if (n < 0 || n == max)
+		if (n <= 0 || n == max)
 			return n;
 		/* Filled its share: it may have more. */
 		more = max > 1 && n == max - 1;
@@ -490,9 +497,17 @@ static int mixed_wait(struct shim_ref *set, int epfd, struct epoll_event *evs,
 	n = take_ready(set, epfd, evs, max);
 	if (n)
 		return n;
+	if (tmo && !tmo->tv_sec && !tmo->tv_nsec) {
+		/* No wait: what the host has, if the mirror is not ahead. */
+		h = host_wait(set, epfd, evs, max, tmo, mask, &mirror);
+		if (mirror && h >= 0 && h < max) {
+			n = ulk_take(set, evs + h, max - h);
+			if (n > 0)
+				h += n;
+		}
+		return h;
+	}
 	if (tmo) {
-		if (!tmo->tv_sec && !tmo->tv_nsec)
-			return 0;
 		shim_deadline(&deadline, tmo);
 		left = *tmo;
 	}
