@@ -6,9 +6,14 @@
  * the program's first socket, must not take the numbers the program is
  * about to get.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hostfd.h"
@@ -42,9 +47,58 @@ int ulk_hostfd_move_high(int fd)
 		floor = HIGH_FDS;
 	if (fd >= floor)
 		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+	/* Direct calls: see ulk_host_poll() for why. */
+	nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (int)floor);
 	if (nfd < 0)
 		return fd;
-	close(fd);
+	syscall(SYS_close, fd);
 	return nfd;
+}
+
+/**
+ * ulk_host_epoll_create() - epoll_create1(EPOLL_CLOEXEC), never interposed.
+ * Return: the descriptor (moved high), or -1 with errno set.
+ */
+int ulk_host_epoll_create(void)
+{
+	return ulk_hostfd_move_high((int)syscall(SYS_epoll_create1,
+						 EPOLL_CLOEXEC));
+}
+
+/**
+ * ulk_host_epoll_ctl() - epoll_ctl(), never interposed.
+ * @epfd: ulk's own epoll descriptor.
+ * @op: EPOLL_CTL_ADD, _MOD or _DEL.
+ * @fd: the descriptor.
+ * @ev: its events.
+ * Return: 0, or -1 with errno set.
+ */
+int ulk_host_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+}
+
+/**
+ * ulk_host_epoll_wait() - epoll_wait(), never interposed.
+ * @epfd: ulk's own epoll descriptor.
+ * @evs: receives events.
+ * @max: room in @evs.
+ * @ms: timeout in milliseconds, negative for none.
+ * Return: the number of events, or -1 with errno set.
+ */
+int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms)
+{
+	return (int)syscall(SYS_epoll_pwait, epfd, evs, max, ms, NULL,
+			    (size_t)8);
+}
+
+/**
+ * ulk_host_poll() - poll() with no timeout, never interposed.
+ * @fds: the descriptors.
+ * @nfds: how many.
+ * Return: the number ready, or -1 with errno set (EINTR included).
+ */
+int ulk_host_poll(struct pollfd *fds, unsigned long nfds)
+{
+	return (int)syscall(SYS_ppoll, fds, nfds, NULL, NULL, (size_t)8);
 }

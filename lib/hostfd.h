@@ -5,4 +5,20 @@
 
 int ulk_hostfd_move_high(int fd);
 
+/*
+ * ulk's own waits on its own descriptors, as direct system calls. Inside
+ * a program run by ulk-run, libulk shares a library with the preload
+ * shim, whose wrappers of these calls would otherwise get them: they serve
+ * the program's descriptors and refuse ulk's internal ones (epoll_ctl() on
+ * them is EBADF by design), and calling them from a thread inside the
+ * kernel could even re-enter ulk.
+ */
+struct epoll_event;
+struct pollfd;
+
+int ulk_host_epoll_create(void);
+int ulk_host_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms);
+int ulk_host_poll(struct pollfd *fds, unsigned long nfds);
+
 #endif /* ULK_HOSTFD_H */

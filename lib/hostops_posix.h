@@ -29,12 +29,10 @@ struct pollfd;
 /**
  * struct ulk_idle_poller - the devices' input, as a thread going idle may
  * poll it (run-to-completion; see sem_down_idle in <ulk/host_ops.h>). One
- * thread at a time calls these; a claim may be renewed by the next poller
- * before any release (hostops_posix.c: "The claim outlives the poll").
- * @claim: idle threads take over waiting for input from the I/O threads
- *	(again: a device already claimed stays so at no cost): fill @fds (at
- *	most @max) with descriptors to poll and their events; return how
- *	many. A device that declines hands back any earlier claim.
+ * thread at a time: calls come in the order claim, run..., release.
+ * @claim: the calling thread takes over waiting for input from the I/O
+ *	threads: fill @fds (at most @max) with descriptors to poll and
+ *	their events; return how many (0: nothing to poll, release follows).
  * @run: @fds[@i] was ready: receive as the I/O thread would (this may
  *	enter the kernel through ulk_trigger_irq()); false if the device
  *	cannot take more input now and @fds[@i] must not be polled again.

@@ -55,11 +55,13 @@ struct ulk_host_ops {
 	 *	thread while it waited; 0 once decremented.
 	 * @sem_trydown: decrement if positive and return 1, else return 0.
 	 * @sem_down_idle: as @sem_down_intr, for a thread that has just
-	 *	left the CPU to idle and waits for its task's next turn. The
-	 *	host may use the wait to poll devices' input on this thread and
-	 *	run it (raising interrupts, entering the kernel as any interrupt
-	 *	raiser does), so that the packet that wakes the task needs no
-	 *	other thread (run-to-completion). May be NULL: @sem_down_intr.
+	 *	left the CPU to idle and waits for its task's next turn. If
+	 *	@poll, the host may use the wait to poll devices' input on this
+	 *	thread and run it (raising interrupts, entering the kernel as
+	 *	any interrupt raiser does), so that the packet that wakes the
+	 *	task needs no other thread (run-to-completion). Whatever @poll,
+	 *	the host makes sure some thread waits for the devices' input
+	 *	while the CPU is idle. May be NULL: @sem_down_intr.
 	 */
 	struct ulk_sem *(*sem_alloc)(int count);
 	void (*sem_free)(struct ulk_sem *sem);
@@ -67,7 +69,7 @@ struct ulk_host_ops {
 	void (*sem_down)(struct ulk_sem *sem);
 	int (*sem_down_intr)(struct ulk_sem *sem);
 	int (*sem_trydown)(struct ulk_sem *sem);
-	int (*sem_down_idle)(struct ulk_sem *sem);
+	int (*sem_down_idle)(struct ulk_sem *sem, int poll);
 
 	/**
 	 * @mutex_alloc: new mutex (recursive if @recursive), or NULL.

@@ -70,6 +70,7 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -79,6 +80,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -136,6 +138,8 @@ struct rx_state {
  * @be_mask: events the backend's descriptor is registered for (0: not in
  *	the set). Under @interest_lock.
  * @interest_lock: serialises changes to the backend's registration.
+ * @io_deadline: CLOCK_MONOTONIC ns the I/O thread sleeps until at most
+ *	(LLONG_MAX: no limit; 0: awake), for tx_run()'s wake-up decision.
  * @rx_target: bytes of buffers to gather for one received packet.
  * @mergeable: MRG_RXBUF accepted.
  * @tx_chain: transmit chain being worked on (under the tx lock).
@@ -163,6 +167,7 @@ struct ulk_vnet {
 	int epfd;
 	uint32_t be_mask;
 	pthread_mutex_t interest_lock;
+	long long io_deadline;
 
 	uint64_t rx_target;
 	bool mergeable;
@@ -203,6 +208,14 @@ static void count_frame(struct dir_counters *c, size_t frame)
 		CNT_ADD(c, large, 1);
 }
 
+static long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void wake(struct ulk_vnet *vn)
 {
 	uint64_t one = 1;
@@ -236,7 +249,7 @@ static void interest_update(struct ulk_vnet *vn)
 		op = !mask ? EPOLL_CTL_DEL : vn->be_mask ? EPOLL_CTL_MOD :
 		     EPOLL_CTL_ADD;
 		ev.events = mask;
-		if (!epoll_ctl(vn->epfd, op, vn->be->fd, &ev))
+		if (!ulk_host_epoll_ctl(vn->epfd, op, vn->be->fd, &ev))
 			vn->be_mask = mask;
 	}
 	pthread_mutex_unlock(&vn->interest_lock);
@@ -345,6 +358,31 @@ out:
 }
 
 /*
+ * The backend may now hold packets for later (impairment delays): the I/O
+ * thread must sleep no longer than until they are due. Called by threads
+ * other than the I/O thread after they transmitted or received. Wake it
+ * only if they are due before the time it sleeps until: waking it on every
+ * transmit while anything was held cost the sending thread an eventfd
+ * write, and the I/O thread a wake-up, per kick. The I/O thread publishes
+ * its deadline before it reads the backend's; this reads them the other
+ * way round: one of the two sees the other's (both sequentially
+ * consistent).
+ */
+static void held_wake(struct ulk_vnet *vn)
+{
+	int ms;
+
+	if (!vn->be->ops->timeout_ms ||
+	    pthread_equal(pthread_self(), vn->thread))
+		return;
+	ms = vn->be->ops->timeout_ms(vn->be);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ms >= 0 && mono_ns() + ms * 1000000LL <
+	    __atomic_load_n(&vn->io_deadline, __ATOMIC_SEQ_CST))
+		wake(vn);
+}
+
+/*
  * Run the transmit side from either thread. Only trylock: if the other
  * thread holds the lock, the pending mark makes it run another pass after
  * it unlocks, so this never waits.
@@ -372,13 +410,7 @@ static void tx_run(struct ulk_vnet *vn)
 		if (!__atomic_load_n(&vn->tx_pending, __ATOMIC_SEQ_CST))
 			break;
 	}
-	/*
-	 * The backend may now hold packets for later (impairment delays):
-	 * the I/O thread must sleep no longer than until they are due.
-	 */
-	if (vn->be->ops->timeout_ms && !pthread_equal(pthread_self(), vn->thread)
-	    && vn->be->ops->timeout_ms(vn->be) >= 0)
-		wake(vn);
+	held_wake(vn);
 	if (irq)
 		interrupt(vn, &vn->tx_cnt);
 }
@@ -624,9 +656,17 @@ static void *io_thread(void *arg)
 		int timeout = -1, n, i;
 
 		interest_update(vn);
-		if (be->ops->timeout_ms)
+		if (be->ops->timeout_ms) {
+			/* See tx_run(): deadline first, then the backend's. */
+			__atomic_store_n(&vn->io_deadline, LLONG_MAX,
+					 __ATOMIC_SEQ_CST);
 			timeout = be->ops->timeout_ms(be);
-		n = epoll_wait(vn->epfd, evs, 2, more ? 0 : timeout);
+			if (timeout >= 0 && !more)
+				__atomic_store_n(&vn->io_deadline, mono_ns() +
+						 timeout * 1000000LL,
+						 __ATOMIC_SEQ_CST);
+		}
+		n = ulk_host_epoll_wait(vn->epfd, evs, 2, more ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "ulk: netdev %s: epoll_wait: %s\n",
 				vn->mmio.name, strerror(errno));
@@ -638,6 +678,8 @@ static void *io_thread(void *arg)
 			else
 				(void)!read(vn->evfd, &val, sizeof(val));
 		}
+		/* Awake: it reads the backend's deadline before sleeping. */
+		__atomic_store_n(&vn->io_deadline, 0, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&vn->stop, __ATOMIC_ACQUIRE))
 			break;
 		if (tx_blocked && (be_events || more || timeout >= 0)) {
@@ -698,6 +740,7 @@ static bool vnet_idle_run(struct ulk_vmmio_dev *dev)
 	struct ulk_vnet *vn = to_vnet(dev);
 
 	rx_run(vn);
+	held_wake(vn);
 	if (rx_can_run(vn))
 		return true;
 	vnet_idle_release(dev);
@@ -882,9 +925,9 @@ int ulk_vnet_create(struct ulk_net_backend *be, const unsigned char mac[6],
 	if (!vn)
 		return -ENOMEM;
 	vn->evfd = ulk_hostfd_move_high(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-	vn->epfd = ulk_hostfd_move_high(epoll_create1(EPOLL_CLOEXEC));
+	vn->epfd = ulk_host_epoll_create();
 	if (vn->evfd < 0 || vn->epfd < 0 ||
-	    epoll_ctl(vn->epfd, EPOLL_CTL_ADD, vn->evfd,
+	    ulk_host_epoll_ctl(vn->epfd, EPOLL_CTL_ADD, vn->evfd,
 		      &(struct epoll_event){ .events = EPOLLIN })) {
 		int err = -errno;
 

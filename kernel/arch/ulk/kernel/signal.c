@@ -37,18 +37,21 @@
  */
 void ulk_wait_switched_to(struct ulk_hthread *self, bool idle)
 {
-	int (*down)(struct ulk_sem *sem) = ulk_host->sem_down_intr;
-
 	/*
 	 * Only application threads poll: they wait for the network; a
 	 * kernel thread would hold the poller's place and then have to
 	 * wake the application thread the packet was for.
 	 */
-	if (idle && ulk_host->sem_down_idle && self->task &&
-	    self->task->thread.host_task)
-		down = ulk_host->sem_down_idle;
+	int poll = self->task && self->task->thread.host_task;
+	int err;
 
-	while (down(self->sem)) {
+	for (;;) {
+		if (idle && ulk_host->sem_down_idle)
+			err = ulk_host->sem_down_idle(self->sem, poll);
+		else
+			err = ulk_host->sem_down_intr(self->sem);
+		if (!err)
+			break;
 		if (!self->task || (self->task->flags & PF_KTHREAD))
 			continue;
 		WRITE_ONCE(self->host_signal, 1);
