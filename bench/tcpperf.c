@@ -12,7 +12,10 @@
  * device in both directions, fixed seed), --verify (the byte stream is a
  * pseudo-random sequence both sides generate, and the receiver checks
  * every byte; slower, for tests), --streams N (client, mode send: N
- * concurrent connections share AMOUNT).
+ * concurrent connections share AMOUNT), --sysctl NAME=VALUE (ulk's, after
+ * boot; repeatable), --cc ALGO (TCP_CONGESTION on every connection, on
+ * either stack: the host refuses a default other than its own in a
+ * namespace, but not this).
  * ADDR may be IPv4 or IPv6; the server listens on both.
  *
  * The server is one epoll loop with non-blocking sockets (as real servers
@@ -159,6 +162,29 @@ static const struct stack ulk = {
 	ulk_sys_close, u_epoll_create, u_epoll_ctl, u_epoll_wait,
 };
 static const struct stack *st = &host;
+
+/* --cc: the congestion control every connection uses, or NULL. */
+static const char *cc_name;
+
+/* Apply --cc to @fd, on whichever stack serves it. */
+static void set_cc(long fd)
+{
+	long r;
+
+	if (!cc_name)
+		return;
+	if (st == &ulk)
+		r = ulk_sys_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, (char *)cc_name,
+				       strlen(cc_name));
+	else
+		r = neg(setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc_name,
+				   strlen(cc_name)));
+	if (r) {
+		fprintf(stderr, "tcpperf: --cc %s: %s\n", cc_name,
+			strerror((int)-r));
+		exit(2);
+	}
+}
 static int ulk_dev = -1;
 
 /*
@@ -532,6 +558,7 @@ static void server(int port, int count)
 				c->events = EPOLLIN;
 				pattern_init(&c->pat);
 				st->nodelay(a);
+				set_cc(a);
 				ev.data.ptr = c;
 				r = st->epoll_ctl(epfd, EPOLL_CTL_ADD, a, &ev);
 				if (r)
@@ -574,6 +601,7 @@ static long dial(const char *addr, int port)
 	if (r)
 		die("connect", r);
 	st->nodelay(fd);
+	set_cc(fd);
 	return fd;
 }
 
@@ -838,9 +866,9 @@ static void print_netdev(void)
 
 int main(int argc, char **argv)
 {
-	const char *tap = NULL, *cidr = NULL, *cidr6 = NULL;
+	const char *tap = NULL, *cidr = NULL, *cidr6 = NULL, *sysctls[16];
 	unsigned int offloads = 0;
-	int i = 1, verify = 0, streams = 1;
+	int i = 1, verify = 0, streams = 1, nsysctls = 0, k;
 
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--verify")) {
@@ -869,6 +897,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			impair.seed = 42;
+		} else if (!strcmp(argv[i], "--cc")) {
+			cc_name = argv[++i];
+		} else if (!strcmp(argv[i], "--sysctl") && nsysctls < 16 &&
+			   strchr(argv[i + 1], '=')) {
+			sysctls[nsysctls++] = argv[++i];
 		} else if (!strcmp(argv[i], "--offload") && !strcmp(argv[i + 1], "none"))
 			offloads = ULK_NETDEV_OFFLOAD_NONE, i++;
 		else
@@ -876,6 +909,22 @@ int main(int argc, char **argv)
 	}
 	if (tap)
 		boot_ulk(tap, cidr, cidr6, offloads);
+	for (k = 0; k < nsysctls; k++) {
+		char name[128];
+		const char *eq = strchr(sysctls[k], '=');
+		int err;
+
+		if (!tap) {
+			fprintf(stderr, "tcpperf: --sysctl needs --ulk-tap (set the host's with sysctl(8))\n");
+			return 2;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - sysctls[k]), sysctls[k]);
+		err = ulk_sysctl_set(name, eq + 1);
+		if (err) {
+			fprintf(stderr, "tcpperf: --sysctl %s: %s\n", sysctls[k], ulk_strerror(err));
+			return 2;
+		}
+	}
 	if (argc - i == 3 && !strcmp(argv[i], "server"))
 		server(atoi(argv[i + 1]), atoi(argv[i + 2]));
 	else if (argc - i == 5 && !strcmp(argv[i], "client") &&
@@ -884,7 +933,7 @@ int main(int argc, char **argv)
 		       atoll(argv[i + 4]), verify, streams);
 	else {
 		fprintf(stderr, "usage: tcpperf [--ulk-tap IF] [--ip CIDR] [--ip6 CIDR] [--offload none]\n"
-			"               [--impair D,U,R,C] [--verify] [--streams N]\n"
+			"               [--impair D,U,R,C] [--verify] [--streams N] [--sysctl NAME=VALUE] [--cc ALGO]\n"
 			"               server PORT COUNT | client ADDR PORT send|recv|rr|crr AMOUNT\n");
 		return 2;
 	}

@@ -71,7 +71,7 @@ extern "C" {
  * @drop: probability (0..1) that a packet is lost.
  * @duplicate: probability that a packet is delivered twice.
  * @reorder: probability that a packet is held back and delivered after
- *	the next one (or after 10 ms if none follows).
+ *	the next one (or after 1 ms if none follows).
  * @corrupt: probability that one byte of a packet's frame is flipped. The
  *	damage is made detectable as on a real wire: a checksum left to the
  *	far end (offloads) is completed first; a TSO segment, which stands

@@ -34,7 +34,9 @@
  * on a wire, a checksum still to be computed by the far end (NEEDS_CSUM) is
  * completed first and DATA_VALID is cleared. A delayed packet is due
  * @delay_ms later; a reordered one waits in a one-packet slot until the
- * next packet has gone (or 10 ms passed); a duplicated one goes twice.
+ * next packet has gone (or 1 ms passed: a held segment at the end of a
+ * burst stalled TCP for the whole hold, 10 ms at first, which made every
+ * throughput under reordering noise); a duplicated one goes twice.
  *
  * Queue. Every packet the filter lets through is copied into one queue
  * per direction, ordered by due time (now, for most), and leaves it in
@@ -66,7 +68,7 @@
 
 #include "net/backend.h"
 
-#define REORDER_HOLD_NS		(10 * 1000000LL)
+#define REORDER_HOLD_NS		(1 * 1000000LL)
 #define MAX_DELAY_MS		10000U
 #define MAX_QUEUED_BYTES	(64UL << 20)
 #define NO_DUE			LLONG_MAX
@@ -383,9 +385,16 @@ static bool parse_tcp(const unsigned char *f, size_t flen,
 	return t->hlen >= t->l4 + 20 && t->hlen <= flen;
 }
 
-/* A TSO packet as wire segments: where its headers and payload are. */
+/*
+ * A TSO packet as wire segments, read where it lies (the device's
+ * descriptors, or the receive bounce buffer): its headers copied out to
+ * parse them, its payload copied once, into the packets cut from it.
+ */
 struct tso {
-	const unsigned char *f;		/* the frame (after the virtio header) */
+	unsigned char hdr[ULK_NET_HDR_LEN + 256];	/* virtio hdr + headers */
+	const unsigned char *f;		/* the frame's headers, in @hdr */
+	const struct iovec *iov;	/* the whole packet */
+	int iovcnt;
 	struct tcp_layout t;
 	size_t payload;
 	unsigned int mss, n;
@@ -398,16 +407,43 @@ struct tso {
  * 65535 of them); beyond, the packet is impaired as one. */
 #define MAX_SEGS	256
 
-static bool tso_parse(const unsigned char *pkt, size_t len, struct tso *p)
+/* Copy @len bytes at offset @off of @iov to @dst; false if short. */
+static bool iov_read(const struct iovec *iov, int iovcnt, size_t off,
+		     void *dst, size_t len)
 {
-	const struct virtio_net_hdr_v1 *vh = (const void *)pkt;
+	unsigned char *d = dst;
+	int i;
 
-	if (len <= ULK_NET_HDR_LEN)
+	for (i = 0; i < iovcnt && len; i++) {
+		size_t seg = iov[i].iov_len, k;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		k = seg - off < len ? seg - off : len;
+		memcpy(d, (const unsigned char *)iov[i].iov_base + off, k);
+		d += k;
+		len -= k;
+		off = 0;
+	}
+	return !len;
+}
+
+static bool tso_parse(const struct iovec *iov, int iovcnt, size_t len,
+		      struct tso *p)
+{
+	const struct virtio_net_hdr_v1 *vh = (const void *)p->hdr;
+	size_t have = len < sizeof(p->hdr) ? len : sizeof(p->hdr);
+
+	if (len <= ULK_NET_HDR_LEN || !iov_read(iov, iovcnt, 0, p->hdr, have))
 		return false;
-	p->f = pkt + ULK_NET_HDR_LEN;
+	p->iov = iov;
+	p->iovcnt = iovcnt;
+	p->f = p->hdr + ULK_NET_HDR_LEN;
 	p->mss = get_le16((const unsigned char *)&vh->gso_size);
 	p->gso_type = vh->gso_type;
-	if (!p->mss || !parse_tcp(p->f, len - ULK_NET_HDR_LEN, &p->t))
+	if (!p->mss || !parse_tcp(p->f, have - ULK_NET_HDR_LEN, &p->t))
 		return false;
 	p->payload = len - ULK_NET_HDR_LEN - p->t.hlen;
 	p->n = p->payload ? (p->payload + p->mss - 1) / p->mss : 1;
@@ -453,7 +489,11 @@ static struct held *tso_cut(const struct tso *p, unsigned int first,
 	sh->csum_start = htole16(t->l4);
 	sh->csum_offset = htole16(16);
 	memcpy(s, p->f, t->hlen);
-	memcpy(s + t->hlen, p->f + t->hlen + off, plen);
+	if (!iov_read(p->iov, p->iovcnt, ULK_NET_HDR_LEN + t->hlen + off,
+		      s + t->hlen, plen)) {
+		free(h);
+		return NULL;
+	}
 	if (t->v6) {
 		put_be16(s + t->l3 + 4, l4len);
 		sum = sum16(s + t->l3 + 8, 32, 0);
@@ -568,25 +608,40 @@ static bool pass_run(struct direction *d, const struct tso *p,
 }
 
 /*
- * Impair a packet given as a copy @h. A TSO packet is judged per wire
- * segment: every segment gets its decision (in order, so that they depend
- * on the segment count alone), segments with something to happen to them
- * are cut out and impaired alone, and each run of clean ones between them
- * goes on as one packet.
+ * Impair a packet given as @iov (@len bytes), copying what the filter
+ * keeps. A TSO packet is judged per wire segment: every segment gets its
+ * decision (in order, so that they depend on the segment count alone),
+ * segments with something to happen to them are cut out and impaired
+ * alone, and each run of clean ones between them goes on as one packet;
+ * the payload is copied once, into those. Return false when out of memory
+ * (then nothing of the packet was kept).
  */
-static void impair_input(struct direction *d, struct held *h)
+static bool impair_input(struct direction *d, const struct iovec *iov,
+			 int iovcnt, size_t len)
 {
-	const struct virtio_net_hdr_v1 *vh = (const void *)h->data;
+	const struct virtio_net_hdr_v1 *vh;
 	unsigned char acts[MAX_SEGS];
 	long long now = mono_ns();
 	unsigned int i, j;
+	struct held *h;
 	struct tso p;
 
-	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE ||
-	    !tso_parse(h->data, h->len, &p)) {
-		impair_packet(d, h, decide(d), now);
-		return;
+	if (len > ULK_NET_HDR_LEN && iov_read(iov, iovcnt, 0, p.hdr,
+					      ULK_NET_HDR_LEN)) {
+		vh = (const void *)p.hdr;
+		if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+		    tso_parse(iov, iovcnt, len, &p))
+			goto tso;
 	}
+	h = held_alloc(len);
+	if (!h || !iov_read(iov, iovcnt, 0, h->data, len)) {
+		free(h);
+		return false;
+	}
+	impair_packet(d, h, decide(d), now);
+	return true;
+
+tso:
 	for (i = 0; i < p.n; i++)
 		acts[i] = decide(d);
 	for (i = 0; i < p.n; i = j) {
@@ -605,7 +660,7 @@ static void impair_input(struct direction *d, struct held *h)
 		impair_packet(d, seg, acts[i], now);
 		j = i + 1;
 	}
-	free(h);
+	return true;
 }
 
 /* ---- transmit ------------------------------------------------------------ */
@@ -650,23 +705,15 @@ static ssize_t impair_send(struct ulk_net_backend *be, const struct iovec *iov,
 			   int iovcnt)
 {
 	struct impair *im = (struct impair *)be;
-	size_t len = iov_total(iov, iovcnt), off = 0;
-	struct held *h;
-	int i;
+	size_t len = iov_total(iov, iovcnt);
 
 	if (!im->tx.active)
 		return im->inner->ops->send(im->inner, iov, iovcnt);
 	/* Refuse before deciding: the device retries this same packet. */
 	if (tx_flush(im) == -EAGAIN)
 		return -EAGAIN;
-	h = held_alloc(len);
-	if (!h)
+	if (!impair_input(&im->tx, iov, iovcnt, len))
 		return -ENOMEM;
-	for (i = 0; i < iovcnt; i++) {
-		memcpy(h->data + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
-	}
-	impair_input(&im->tx, h);
 	(void)tx_flush(im);	/* the rest goes from tick() */
 	return len;
 }
@@ -725,11 +772,10 @@ static ssize_t impair_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			STAT_INC(d, dropped);
 			continue;
 		}
-		h = held_alloc(n);
-		if (!h)
+		biov.iov_len = (size_t)n;
+		if (!impair_input(d, &biov, 1, (size_t)n))
 			return -ENOMEM;
-		memcpy(h->data, im->bounce, n);
-		impair_input(d, h);
+		biov.iov_len = ULK_NET_MAX_PACKET + 1;
 	}
 }
 
