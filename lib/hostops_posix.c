@@ -217,11 +217,15 @@ struct ulk_sem {
  *
  * The claim lasts as long as the poll: the devices go back to their I/O
  * threads when the thread stops polling (two epoll_ctl() per wait). Keeping
- * them claimed for the next blocking thread was measured too: it saved the
- * I/O thread's wake-up for a packet arriving in between (host context
- * switches per request/response 1.10 -> 1.00, per 64 KiB received 0.6 ->
- * 0.15) but left a sender's ACKs in the backend while it kept the CPU busy
- * sending: a BBR sender under loss fell from 0.85x to 0.65x the host's.
+ * them claimed for the next blocking thread was measured too (make bench,
+ * tests/net/test_impair_cc): it saved the I/O thread's wake-up for a packet
+ * arriving in between (request/response on one vCPU p50 1.19x -> 1.01x the
+ * host's; bulk receive 0.6 -> 0.15 host context switches per 64 KiB), but
+ * it takes away the one parallelism a single-threaded program has: input
+ * is received while the program computes. Senders' ACKs waited (BBR under
+ * loss 0.9-1.3x -> 0.65-0.8x the host's), 100 streams into one event loop
+ * fell to 0.4-0.5x, and even handing the claim back after 50 us without a
+ * poll left a receiver that verifies its data at half the rate.
  */
 static const struct ulk_idle_poller *idle_poller;
 static int idle_busy;
