@@ -66,6 +66,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "hostutil.h"
 #include "net/backend.h"
 
 #define REORDER_HOLD_NS		(1 * 1000000LL)
@@ -112,13 +113,6 @@ struct impair {
 			 __atomic_load_n(&(d)->st.field, __ATOMIC_RELAXED) + 1, \
 			 __ATOMIC_RELAXED)
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- pseudo-random decisions ------------------------------------------- */
 
@@ -170,15 +164,6 @@ static unsigned int decide(struct direction *d)
 
 /* ---- held packets -------------------------------------------------------- */
 
-static size_t iov_total(const struct iovec *iov, int iovcnt)
-{
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < iovcnt; i++)
-		n += iov[i].iov_len;
-	return n;
-}
 
 static struct held *held_alloc(size_t len)
 {
@@ -407,28 +392,6 @@ struct tso {
  * 65535 of them); beyond, the packet is impaired as one. */
 #define MAX_SEGS	256
 
-/* Copy @len bytes at offset @off of @iov to @dst; false if short. */
-static bool iov_read(const struct iovec *iov, int iovcnt, size_t off,
-		     void *dst, size_t len)
-{
-	unsigned char *d = dst;
-	int i;
-
-	for (i = 0; i < iovcnt && len; i++) {
-		size_t seg = iov[i].iov_len, k;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		k = seg - off < len ? seg - off : len;
-		memcpy(d, (const unsigned char *)iov[i].iov_base + off, k);
-		d += k;
-		len -= k;
-		off = 0;
-	}
-	return !len;
-}
 
 static bool tso_parse(const struct iovec *iov, int iovcnt, size_t len,
 		      struct tso *p)
@@ -436,7 +399,7 @@ static bool tso_parse(const struct iovec *iov, int iovcnt, size_t len,
 	const struct virtio_net_hdr_v1 *vh = (const void *)p->hdr;
 	size_t have = len < sizeof(p->hdr) ? len : sizeof(p->hdr);
 
-	if (len <= ULK_NET_HDR_LEN || !iov_read(iov, iovcnt, 0, p->hdr, have))
+	if (len <= ULK_NET_HDR_LEN || !ulk_iov_copy(iov, iovcnt, 0, p->hdr, have, false))
 		return false;
 	p->iov = iov;
 	p->iovcnt = iovcnt;
@@ -489,8 +452,8 @@ static struct held *tso_cut(const struct tso *p, unsigned int first,
 	sh->csum_start = htole16(t->l4);
 	sh->csum_offset = htole16(16);
 	memcpy(s, p->f, t->hlen);
-	if (!iov_read(p->iov, p->iovcnt, ULK_NET_HDR_LEN + t->hlen + off,
-		      s + t->hlen, plen)) {
+	if (!ulk_iov_copy(p->iov, p->iovcnt, ULK_NET_HDR_LEN + t->hlen + off,
+			  s + t->hlen, plen, false)) {
 		free(h);
 		return NULL;
 	}
@@ -621,20 +584,20 @@ static bool impair_input(struct direction *d, const struct iovec *iov,
 {
 	const struct virtio_net_hdr_v1 *vh;
 	unsigned char acts[MAX_SEGS];
-	long long now = mono_ns();
+	long long now = ulk_mono_ns();
 	unsigned int i, j;
 	struct held *h;
 	struct tso p;
 
-	if (len > ULK_NET_HDR_LEN && iov_read(iov, iovcnt, 0, p.hdr,
-					      ULK_NET_HDR_LEN)) {
+	if (len > ULK_NET_HDR_LEN && ulk_iov_copy(iov, iovcnt, 0, p.hdr,
+						  ULK_NET_HDR_LEN, false)) {
 		vh = (const void *)p.hdr;
 		if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
 		    tso_parse(iov, iovcnt, len, &p))
 			goto tso;
 	}
 	h = held_alloc(len);
-	if (!h || !iov_read(iov, iovcnt, 0, h->data, len)) {
+	if (!h || !ulk_iov_copy(iov, iovcnt, 0, h->data, len, false)) {
 		free(h);
 		return false;
 	}
@@ -669,7 +632,7 @@ tso:
 static int tx_flush(struct impair *im)
 {
 	struct direction *d = &im->tx;
-	long long now = mono_ns();
+	long long now = ulk_mono_ns();
 	struct held *h;
 
 	for (;;) {
@@ -705,7 +668,7 @@ static ssize_t impair_send(struct ulk_net_backend *be, const struct iovec *iov,
 			   int iovcnt)
 {
 	struct impair *im = (struct impair *)be;
-	size_t len = iov_total(iov, iovcnt);
+	size_t len = ulk_iov_total(iov, iovcnt);
 
 	if (!im->tx.active)
 		return im->inner->ops->send(im->inner, iov, iovcnt);
@@ -732,19 +695,6 @@ static int impair_tick(struct ulk_net_backend *be)
 
 /* ---- receive ------------------------------------------------------------- */
 
-static ssize_t copy_out(const struct iovec *iov, int iovcnt,
-			const unsigned char *data, size_t len)
-{
-	size_t off = 0, n;
-	int i;
-
-	for (i = 0; i < iovcnt && off < len; i++) {
-		n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
-		memcpy(iov[i].iov_base, data + off, n);
-		off += n;
-	}
-	return len;	/* more than the buffers hold means truncated */
-}
 
 static ssize_t impair_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			   int iovcnt)
@@ -758,9 +708,11 @@ static ssize_t impair_recv(struct ulk_net_backend *be, const struct iovec *iov,
 	if (!d->active)
 		return im->inner->ops->recv(im->inner, iov, iovcnt);
 	for (;;) {
-		h = take_due(d, mono_ns());
+		h = take_due(d, ulk_mono_ns());
 		if (h) {
-			n = copy_out(iov, iovcnt, h->data, h->len);
+			/* More than the buffers hold: truncated, dropped. */
+			ulk_iov_copy(iov, iovcnt, 0, h->data, h->len, true);
+			n = (ssize_t)h->len;
 			free(h);
 			return n;
 		}
@@ -794,7 +746,7 @@ static int impair_timeout_ms(struct ulk_net_backend *be)
 		inner = im->inner->ops->timeout_ms(im->inner);
 	if (due == NO_DUE)
 		return inner;
-	now = mono_ns();
+	now = ulk_mono_ns();
 	ms = due <= now ? 0 : (due - now + 999999) / 1000000;
 	if (ms > INT_MAX)
 		ms = INT_MAX;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "hostfd.h"
+#include "hostutil.h"
 #include "net/backend.h"
 
 #define PIPE_SNDBUF		(4 << 20)
@@ -52,18 +53,11 @@ struct pipe {
 	struct sockaddr_un self;
 };
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Named form: connect to the peer if it is time to try. */
 static void pipe_try_connect(struct pipe *p)
 {
-	long long now = mono_ns();
+	long long now = ulk_mono_ns();
 
 	if (now < p->next_connect_ns)
 		return;

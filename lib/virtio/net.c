@@ -88,6 +88,7 @@
 #include <linux/virtio_net.h>
 
 #include "hostfd.h"
+#include "hostutil.h"
 #include "hostops_posix.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
@@ -208,13 +209,6 @@ static void count_frame(struct dir_counters *c, size_t frame)
 		CNT_ADD(c, large, 1);
 }
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void wake(struct ulk_vnet *vn)
 {
@@ -263,31 +257,6 @@ static void interrupt(struct ulk_vnet *vn, struct dir_counters *c)
 
 /* ---- scattered buffers ------------------------------------------------- */
 
-/* Copy @len bytes at offset @off of the buffers @iov from/to @buf. */
-static bool iov_access(const struct iovec *iov, unsigned int n, size_t off,
-		       void *buf, size_t len, bool write)
-{
-	unsigned char *p = buf;
-	unsigned int i;
-
-	for (i = 0; i < n && len; i++) {
-		size_t seg = iov[i].iov_len, k;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		k = seg - off < len ? seg - off : len;
-		if (write)
-			memcpy((char *)iov[i].iov_base + off, p, k);
-		else
-			memcpy(p, (char *)iov[i].iov_base + off, k);
-		p += k;
-		len -= k;
-		off = 0;
-	}
-	return len == 0;
-}
 
 /* Ones' complement sum of bytes [start, end) of @iov, big-endian words. */
 static uint32_t iov_csum(const struct iovec *iov, unsigned int n, size_t start,
@@ -377,7 +346,7 @@ static void held_wake(struct ulk_vnet *vn)
 		return;
 	ms = vn->be->ops->timeout_ms(vn->be);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (ms >= 0 && mono_ns() + ms * 1000000LL <
+	if (ms >= 0 && ulk_mono_ns() + ms * 1000000LL <
 	    __atomic_load_n(&vn->io_deadline, __ATOMIC_SEQ_CST))
 		wake(vn);
 }
@@ -490,7 +459,7 @@ static bool rx_fix_offloads(struct ulk_vnet *vn, const struct iovec *iov,
 	uint16_t sum, be16;
 	uint8_t gso;
 
-	if (!iov_access(iov, niov, 0, &h, sizeof(h), false))
+	if (!ulk_iov_copy(iov, niov, 0, &h, sizeof(h), false))
 		return false;
 	gso = h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
 	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
@@ -515,8 +484,8 @@ static bool rx_fix_offloads(struct ulk_vnet *vn, const struct iovec *iov,
 	sum = ~iov_csum(iov, niov, start, len) & 0xffff;
 	be16 = htobe16(sum ? sum : 0xffff);
 	h.flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	return iov_access(iov, niov, field, &be16, 2, true) &&
-	       iov_access(iov, niov, 0, &h.flags, 1, true);
+	return ulk_iov_copy(iov, niov, field, &be16, 2, true) &&
+	       ulk_iov_copy(iov, niov, 0, &h.flags, 1, true);
 }
 
 /* Return the chains a packet of @len bytes filled; num_buffers set. */
@@ -548,7 +517,7 @@ static void rx_complete(struct ulk_vnet *vn, size_t len)
 		}
 	}
 	le = htole16(nbufs);
-	iov_access(rx->chains[rx->first].in, rx->chains[rx->first].nin,
+	ulk_iov_copy(rx->chains[rx->first].in, rx->chains[rx->first].nin,
 		   offsetof(struct virtio_net_hdr_v1, num_buffers), &le,
 		   sizeof(le), true);
 	while (left) {
@@ -662,7 +631,7 @@ static void *io_thread(void *arg)
 					 __ATOMIC_SEQ_CST);
 			timeout = be->ops->timeout_ms(be);
 			if (timeout >= 0 && !more)
-				__atomic_store_n(&vn->io_deadline, mono_ns() +
+				__atomic_store_n(&vn->io_deadline, ulk_mono_ns() +
 						 timeout * 1000000LL,
 						 __ATOMIC_SEQ_CST);
 		}

@@ -294,27 +294,38 @@ static void idle_retick(void)
 	ulk_irq_enabled = ARCH_IRQ_ENABLED;
 }
 
+/*
+ * Release the token, then take it back if an interrupt was raised in the
+ * meantime (see "Interrupts": the raiser's trydown or this re-check, one
+ * of them sees the other). Return: true if @self holds the token again and
+ * must run what is pending.
+ */
+static __always_inline bool release(struct ulk_hthread *self)
+{
+	ulk_cpu_holder = NULL;
+	ulk_host->sem_up(ulk_cpu_sem);
+	if (likely(!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST)) ||
+	    !ulk_host->sem_trydown(ulk_cpu_sem))
+		return false;
+	if (READ_ONCE(ulk_halted)) {
+		ulk_host->sem_up(ulk_cpu_sem);
+		return false;
+	}
+	ulk_cpu_holder = self;
+	return true;
+}
+
 static void leave_body(void *data)
 {
 	struct ulk_hthread *self = data;
 
-	for (;;) {
+	do {
 		local_irq_enable();
 		if (must_reschedule(self))
 			schedule_as_borrower();
 		if (is_idle_task(current))
 			idle_retick();
-		ulk_cpu_holder = NULL;
-		ulk_host->sem_up(ulk_cpu_sem);
-		if (!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST) ||
-		    !ulk_host->sem_trydown(ulk_cpu_sem))
-			return;
-		if (READ_ONCE(ulk_halted)) {
-			ulk_host->sem_up(ulk_cpu_sem);
-			return;
-		}
-		ulk_cpu_holder = self;
-	}
+	} while (release(self));
 }
 
 /* Run @fn with @self's escape point set to here. */
@@ -381,18 +392,9 @@ void ulk_cpu_leave(struct ulk_hthread *self)
 	 */
 	if (likely(ulk_irq_enabled == ARCH_IRQ_ENABLED &&
 		   !__atomic_load_n(&ulk_irq_pending, __ATOMIC_RELAXED) &&
-		   !is_idle_task(current) && !must_reschedule(self))) {
-		ulk_cpu_holder = NULL;
-		ulk_host->sem_up(ulk_cpu_sem);
-		if (likely(!__atomic_load_n(&ulk_irq_pending, __ATOMIC_SEQ_CST)) ||
-		    !ulk_host->sem_trydown(ulk_cpu_sem))
-			return;
-		if (READ_ONCE(ulk_halted)) {
-			ulk_host->sem_up(ulk_cpu_sem);
-			return;
-		}
-		ulk_cpu_holder = self;
-	}
+		   !is_idle_task(current) && !must_reschedule(self)) &&
+	    !release(self))
+		return;
 	ulk_cpu_run_escapable(self, leave_body, self);
 }
 
