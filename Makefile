@@ -27,7 +27,7 @@ KMAKE      := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=ulk -s
 
 # Entry points the kernel object keeps global; everything else in it is
 # made local so the kernel's memcpy, printk, socket... never leave it.
-KERNEL_ENTRY := ulk_arch_boot ulk_arch_halt ulk_syscall ulk_trigger_irq
+KERNEL_ENTRY := ulk_arch_boot ulk_arch_halt ulk_arch_syscall ulk_arch_interrupt ulk_trigger_irq
 
 LIB_SRCS   := $(wildcard lib/*.c lib/*/*.c)
 LIB_HDRS   := $(wildcard lib/*.h lib/*/*.h include/ulk/*.h)

@@ -102,3 +102,85 @@ int ulk_host_poll(struct pollfd *fds, unsigned long nfds)
 {
 	return (int)syscall(SYS_ppoll, fds, nfds, NULL, NULL, (size_t)8);
 }
+
+/*
+ * Reads and writes on ulk's own descriptors, as direct system calls for
+ * the reasons above and one more: application threads make them while
+ * running kernel code (a TAP write from the transmitting thread, a kick
+ * of a device's I/O thread), and libc's versions are cancellation points,
+ * where pthread_cancel() would unwind through kernel frames.
+ */
+
+/**
+ * ulk_host_read() - read(), never interposed, not a cancellation point.
+ * @fd: ulk's own descriptor.
+ * @buf: destination.
+ * @len: its size.
+ * Return: bytes read, or -1 with errno set.
+ */
+long ulk_host_read(int fd, void *buf, unsigned long len)
+{
+	return syscall(SYS_read, fd, buf, len);
+}
+
+/**
+ * ulk_host_write() - write(), never interposed, not a cancellation point.
+ * @fd: ulk's own descriptor.
+ * @buf: source.
+ * @len: its size.
+ * Return: bytes written, or -1 with errno set.
+ */
+long ulk_host_write(int fd, const void *buf, unsigned long len)
+{
+	return syscall(SYS_write, fd, buf, len);
+}
+
+/**
+ * ulk_host_readv() - readv(), never interposed, not a cancellation point.
+ * @fd: ulk's own descriptor.
+ * @iov: destination buffers.
+ * @iovcnt: how many.
+ * Return: bytes read, or -1 with errno set.
+ */
+long ulk_host_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	return syscall(SYS_readv, fd, iov, iovcnt);
+}
+
+/**
+ * ulk_host_writev() - writev(), never interposed, not a cancellation point.
+ * @fd: ulk's own descriptor.
+ * @iov: source buffers.
+ * @iovcnt: how many.
+ * Return: bytes written, or -1 with errno set.
+ */
+long ulk_host_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return syscall(SYS_writev, fd, iov, iovcnt);
+}
+
+/**
+ * ulk_host_sendmsg() - sendmsg(), never interposed, not a cancellation
+ * point.
+ * @fd: ulk's own socket.
+ * @msg: the message.
+ * @flags: MSG_* flags.
+ * Return: bytes sent, or -1 with errno set.
+ */
+long ulk_host_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return syscall(SYS_sendmsg, fd, msg, flags);
+}
+
+/**
+ * ulk_host_recvmsg() - recvmsg(), never interposed, not a cancellation
+ * point.
+ * @fd: ulk's own socket.
+ * @msg: the message.
+ * @flags: MSG_* flags.
+ * Return: bytes received, or -1 with errno set.
+ */
+long ulk_host_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return syscall(SYS_recvmsg, fd, msg, flags);
+}

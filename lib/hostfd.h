@@ -15,10 +15,18 @@ int ulk_hostfd_move_high(int fd);
  */
 struct epoll_event;
 struct pollfd;
+struct iovec;
+struct msghdr;
 
 int ulk_host_epoll_create(void);
 int ulk_host_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms);
 int ulk_host_poll(struct pollfd *fds, unsigned long nfds);
+long ulk_host_read(int fd, void *buf, unsigned long len);
+long ulk_host_write(int fd, const void *buf, unsigned long len);
+long ulk_host_readv(int fd, const struct iovec *iov, int iovcnt);
+long ulk_host_writev(int fd, const struct iovec *iov, int iovcnt);
+long ulk_host_sendmsg(int fd, const struct msghdr *msg, int flags);
+long ulk_host_recvmsg(int fd, struct msghdr *msg, int flags);
 
 #endif /* ULK_HOSTFD_H */

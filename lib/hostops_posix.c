@@ -38,7 +38,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -48,7 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -199,9 +200,78 @@ void ulk_hostops_set_print(void (*print)(const char *str, int len, void *arg),
 
 /* ---- semaphores and mutexes -------------------------------------------- */
 
+/*
+ * Semaphores are a futex word of our own rather than sem_t, for two
+ * properties of the wait that the kernel's correctness rests on:
+ *
+ *  - It is not a cancellation point. An application thread waits here
+ *    with kernel frames (a wait-queue entry, a socket lock) on its stack;
+ *    pthread_cancel() acting inside would unwind through them and leave
+ *    the kernel pointing at a dead stack. sem_wait() is a cancellation
+ *    point; a futex system call made with syscall() is not. A cancel is
+ *    honoured when the ulk call returns (lib/signals.c).
+ *  - A host signal handler always ends it, SA_RESTART or not. The wait
+ *    has a timeout (an hour, waited again on expiry), and the host kernel
+ *    never restarts a timed futex wait after a handler (it returns
+ *    -ERESTART_RESTARTBLOCK, which becomes EINTR), where sem_wait()'s
+ *    untimed wait is silently restarted for SA_RESTART handlers and ulk
+ *    would never hear of the signal.
+ *
+ * @count is the value; @waiters counts threads inside a wait. The post
+ * adds to @count, then reads @waiters; the waiter adds to @waiters, then
+ * reads @count; both sequentially consistent (Dekker): either the waiter
+ * sees the post or the poster sees the waiter and wakes it, and the
+ * futex wait itself returns at once if @count changed under it.
+ */
 struct ulk_sem {
-	sem_t sem;
+	unsigned int count;
+	unsigned int waiters;
 };
+
+#define SEM_WAIT_SEC	3600
+
+static long futex(unsigned int *word, int op, unsigned int val,
+		  const struct timespec *tmo)
+{
+	return syscall(SYS_futex, word, op | FUTEX_PRIVATE_FLAG, val, tmo,
+		       NULL, 0);
+}
+
+/* Take one if there is one. Return: true if taken. */
+static bool sem_take(struct ulk_sem *s)
+{
+	unsigned int c = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+
+	while (c > 0)
+		if (__atomic_compare_exchange_n(&s->count, &c, c - 1, true,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+/*
+ * Wait until one is taken (0), or a host signal handler ran on this
+ * thread (-EINTR) if @intr.
+ */
+static int sem_wait_futex(struct ulk_sem *s, bool intr)
+{
+	static const struct timespec tmo = { .tv_sec = SEM_WAIT_SEC };
+	int ret = 0;
+
+	if (sem_take(s))
+		return 0;
+	__atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
+	while (!sem_take(s)) {
+		if (futex(&s->count, FUTEX_WAIT, 0, &tmo) < 0 &&
+		    errno == EINTR && intr) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	__atomic_sub_fetch(&s->waiters, 1, __ATOMIC_RELAXED);
+	return ret;
+}
 
 /*
  * Run-to-completion (sem_down_idle). A thread that leaves the CPU to idle
@@ -210,7 +280,7 @@ struct ulk_sem {
  * that semaphore also writes the eventfd. The handshake is Dekker's: the
  * waiter publishes polling_sem, then tries the semaphore, then polls; a
  * poster posts, then reads polling_sem. With a full barrier on both sides
- * (a fence after the waiter's store; sem_post() itself on the poster's)
+ * (a fence after the waiter's store; host_sem_up()'s add on the poster's)
  * either the waiter's try sees the post or the poster sees polling_sem
  * and writes the eventfd, which ends the poll: no lost wake-up. One thread
  * polls at a time (idle_busy); the others wait on their semaphores.
@@ -244,25 +314,24 @@ static struct ulk_sem *host_sem_alloc(int count)
 	s = malloc(sizeof(*s));
 	if (!s)
 		return NULL;
-	if (sem_init(&s->sem, 0, (unsigned int)count)) {
-		free(s);
-		return NULL;
-	}
+	s->count = (unsigned int)count;
+	s->waiters = 0;
 	return s;
 }
 
 static void host_sem_free(struct ulk_sem *s)
 {
-	sem_destroy(&s->sem);
 	free(s);
 }
 
 static void host_sem_up(struct ulk_sem *s)
 {
-	sem_post(&s->sem);
+	__atomic_add_fetch(&s->count, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST))
+		futex(&s->count, FUTEX_WAKE, 1, NULL);
 	/*
-	 * No explicit fence: sem_post() synchronises memory (POSIX XBD 4.12;
-	 * a locked RMW on x86, an RCsc release on arm64), and this is the
+	 * No further fence for the idle poller's handshake: the add above
+	 * is sequentially consistent (a locked RMW on x86), and this is the
 	 * hot path of every system call's exit (the CPU token is a ulk_sem).
 	 */
 	if (__atomic_load_n(&polling_sem, __ATOMIC_SEQ_CST) == s &&
@@ -270,19 +339,18 @@ static void host_sem_up(struct ulk_sem *s)
 		uint64_t one = 1;
 
 		/* Only fails when the counter is saturated: awake anyway. */
-		(void)!write(idle_efd, &one, sizeof(one));
+		(void)ulk_host_write(idle_efd, &one, sizeof(one));
 	}
 }
 
 static void host_sem_down(struct ulk_sem *s)
 {
-	while (sem_wait(&s->sem) && errno == EINTR)
-		;
+	(void)sem_wait_futex(s, false);
 }
 
 static int host_sem_down_intr(struct ulk_sem *s)
 {
-	return sem_wait(&s->sem) && errno == EINTR ? -EINTR : 0;
+	return sem_wait_futex(s, true);
 }
 
 /*
@@ -297,7 +365,7 @@ static int host_sem_down_idle(struct ulk_sem *s, int poll_devices)
 	uint64_t val;
 	int n, i, ret = 0;
 
-	if (!sem_trywait(&s->sem))
+	if (sem_take(s))
 		return 0;
 	if (!p || !poll_devices ||
 	    __atomic_exchange_n(&idle_busy, 1, __ATOMIC_ACQUIRE))
@@ -312,7 +380,7 @@ static int host_sem_down_idle(struct ulk_sem *s, int poll_devices)
 	__atomic_store_n(&polling_sem, s, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	fds[0] = (struct pollfd){ .fd = idle_efd, .events = POLLIN };
-	while (sem_trywait(&s->sem)) {
+	while (!sem_take(s)) {
 		if (ulk_host_poll(fds, (unsigned long)n + 1) < 0) {
 			if (errno == EINTR) {
 				ret = -EINTR;
@@ -321,7 +389,7 @@ static int host_sem_down_idle(struct ulk_sem *s, int poll_devices)
 			continue;
 		}
 		if (fds[0].revents)
-			(void)!read(idle_efd, &val, sizeof(val));
+			(void)ulk_host_read(idle_efd, &val, sizeof(val));
 		/* A device that cannot take input now is polled no more. */
 		for (i = 1; i <= n; i++)
 			if (fds[i].fd >= 0 && fds[i].revents &&
@@ -356,11 +424,7 @@ int ulk_hostops_set_idle_poller(const struct ulk_idle_poller *poller)
 
 static int host_sem_trydown(struct ulk_sem *s)
 {
-	int ret;
-
-	while ((ret = sem_trywait(&s->sem)) && errno == EINTR)
-		;
-	return ret == 0;
+	return sem_take(s);
 }
 
 struct ulk_mutex {

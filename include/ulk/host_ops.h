@@ -181,8 +181,35 @@ int ulk_arch_boot(const struct ulk_host_ops *ops, void *mem,
 		  unsigned long iomem, unsigned long iomem_size);
 
 /**
- * ulk_arch_halt() - power the kernel off. Later system calls return
- * -ESHUTDOWN. Return: 0, or a negative errno if it was not running.
+ * ulk_arch_syscall() - the kernel's system call entry (wrapped by the
+ * public ulk_syscall(), lib/signals.c).
+ * @nr: system call number from the generic table.
+ * @args: six arguments, or NULL.
+ *
+ * Return: as ulk_syscall(), except that a call interrupted by a host
+ * signal returns the kernel's restart code as it is (-512 -ERESTARTSYS:
+ * restart if the handler has SA_RESTART; -513 -ERESTARTNOINTR: always
+ * restart; -514 -ERESTARTNOHAND and -516 -ERESTART_RESTARTBLOCK: restart
+ * only if no handler ran), for the caller to turn into a restart or
+ * -EINTR.
+ */
+long ulk_arch_syscall(long nr, const long *args);
+
+/**
+ * ulk_arch_interrupt() - interrupt another host thread's ulk call as a
+ * host signal handler running on that thread would.
+ * @host_id: the thread, as the host's thread_self operation names it.
+ *
+ * Return: 0, -EBUSY if too many requests are outstanding (try again),
+ * -ESHUTDOWN after halt.
+ */
+int ulk_arch_interrupt(unsigned long host_id);
+
+/**
+ * ulk_arch_halt() - power the kernel off. Calls in progress on other
+ * threads are interrupted and return -ESHUTDOWN (the halt waits up to 2 s
+ * for them to leave); later system calls return -ESHUTDOWN.
+ * Return: 0, or a negative errno if it was not running.
  */
 int ulk_arch_halt(void);
 

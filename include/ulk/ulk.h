@@ -19,13 +19,22 @@
  * vfork, clone of a new process, execve, file-backed mmap) return -ENOSYS
  * or another negative errno; they never affect the host process.
  *
- * Threads and signals: a host thread that is inside a ulk system call (for
- * example blocked in ulk_sys_recvfrom()) must not make another ulk system
- * call from a signal handler; such a nested call returns -EDEADLK. A host
- * signal handler that runs on a thread blocked in a ulk call interrupts
- * it as a signal would: the call returns -EINTR (never restarted: that is
- * the caller's choice, the kernel cannot know SA_RESTART). Kernel code runs on the
- * calling thread's stack: give threads that call into ulk at least 256 KiB.
+ * Threads and signals: kernel code runs on the calling thread's stack:
+ * give threads that call into ulk at least 256 KiB. A signal handler
+ * installed with ulk_sigaction() (the preload shim installs every handler
+ * of a program under ulk-run so) runs only outside ulk calls, as handlers
+ * run on Linux only on the way back to user space: one that arrives during
+ * a call interrupts the call if it blocks, runs once the call has returned,
+ * and the call then restarts or returns -EINTR as it would on Linux
+ * (SA_RESTART and the call's kind decide). Such a handler may make ulk
+ * calls, siglongjmp() or exit(). A handler installed with the host's
+ * sigaction() directly runs wherever the signal lands, inside ulk too: it
+ * still interrupts a blocked call, but it must not leave by siglongjmp(),
+ * and a ulk call made from it on a thread already inside one returns
+ * -EDEADLK. Waits inside ulk are not cancellation points; see
+ * ulk_interrupt_thread(). A write or send failing with -EPIPE raises
+ * SIGPIPE on the calling thread, as on Linux, unless sent with
+ * MSG_NOSIGNAL (ignore SIGPIPE or use that flag to get the error alone).
  */
 #ifndef ULK_ULK_H
 #define ULK_ULK_H
@@ -92,10 +101,43 @@ int ulk_halt(void);
  * @args: six arguments (unused ones are ignored; may be NULL if none).
  *
  * Return: the system call's result, or a negative errno. -ENOSYS for an
- * unknown number, -ESHUTDOWN when ulk is not running, -EDEADLK when called
- * from a signal handler that interrupted a ulk call on the same thread.
+ * unknown number, -ESHUTDOWN when ulk is not running or halts during the
+ * call, -EDEADLK when called from a handler not installed with
+ * ulk_sigaction() that interrupted a ulk call on the same thread.
  */
 long ulk_syscall(long nr, const long *args);
+
+struct sigaction;
+
+/**
+ * ulk_sigaction() - sigaction() for a program that makes ulk calls.
+ * @sig: the signal.
+ * @act: new action, or NULL.
+ * @oldact: receives the previous action, or NULL.
+ *
+ * Same arguments and results as sigaction(); the handler then runs only
+ * outside ulk calls (see "Threads and signals" above). Synchronous signals
+ * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) are installed as they
+ * are.
+ * Return: 0, or -1 with errno set.
+ */
+int ulk_sigaction(int sig, const struct sigaction *act,
+		  struct sigaction *oldact);
+
+/**
+ * ulk_interrupt_thread() - interrupt the ulk call another thread is
+ * making, as a signal handler running on it would.
+ * @thread: the thread (a pthread_t).
+ *
+ * Waits inside ulk are not cancellation points (a cancellation acting
+ * there would unwind through kernel frames): after pthread_cancel() of a
+ * thread that may be blocked in ulk, call this; its call is interrupted
+ * and the cancellation acted on as the call returns. A thread not in a
+ * call is unaffected.
+ * Return: 0, -EBUSY if too many interruptions are outstanding (try again),
+ * -ESHUTDOWN if ulk is not running.
+ */
+int ulk_interrupt_thread(unsigned long thread);
 
 /**
  * ulk_trigger_irq() - raise an interrupt line of the kernel.

@@ -82,7 +82,7 @@ static ssize_t pipe_send(struct ulk_net_backend *be, const struct iovec *iov,
 		if (!p->connected)
 			return -ENOTCONN;
 	}
-	n = sendmsg(be->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = ulk_host_sendmsg(be->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n >= 0)
 		return n;
 	err = errno == EWOULDBLOCK ? EAGAIN : errno;
@@ -105,7 +105,7 @@ static ssize_t pipe_recv(struct ulk_net_backend *be, const struct iovec *iov,
 	};
 	ssize_t n;
 
-	n = recvmsg(be->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+	n = ulk_host_recvmsg(be->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	/*

@@ -38,7 +38,7 @@ struct tap {
 static ssize_t tap_send(struct ulk_net_backend *be, const struct iovec *iov,
 			int iovcnt)
 {
-	ssize_t n = writev(be->fd, iov, iovcnt);
+	ssize_t n = ulk_host_writev(be->fd, iov, iovcnt);
 
 	return n < 0 ? -errno : n;
 }
@@ -46,7 +46,7 @@ static ssize_t tap_send(struct ulk_net_backend *be, const struct iovec *iov,
 static ssize_t tap_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			int iovcnt)
 {
-	ssize_t n = readv(be->fd, iov, iovcnt);
+	ssize_t n = ulk_host_readv(be->fd, iov, iovcnt);
 
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;

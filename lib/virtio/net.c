@@ -215,7 +215,7 @@ static void wake(struct ulk_vnet *vn)
 	uint64_t one = 1;
 
 	/* Only fails if the counter would overflow: then it is awake. */
-	if (write(vn->evfd, &one, sizeof(one)) < 0)
+	if (ulk_host_write(vn->evfd, &one, sizeof(one)) < 0)
 		return;
 }
 
@@ -645,7 +645,7 @@ static void *io_thread(void *arg)
 			if (evs[i].data.u32)
 				be_events = evs[i].events;
 			else
-				(void)!read(vn->evfd, &val, sizeof(val));
+				(void)ulk_host_read(vn->evfd, &val, sizeof(val));
 		}
 		/* Awake: it reads the backend's deadline before sleeping. */
 		__atomic_store_n(&vn->io_deadline, 0, __ATOMIC_SEQ_CST);

@@ -36,16 +36,36 @@ ulk() {
 		"$BUILD_DIR/bin/ulk-run" "${ULK_NET[@]}" -- "$@"
 }
 
-# stop_bg: stop the background programs (and free the TAP).
+# descendants PID: PID's children, theirs, and so on.
+descendants() {
+	local c
+
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# stop_bg: stop the background programs, and wait (10 s at most) until
+# every process under them has gone: a program under ulk-run that takes
+# SIGTERM flushes its connections before it exits, and holds the TAP
+# until then.
 stop_bg() {
-	local p
+	local p all=() i alive
 
 	# $p may be a subshell running a function: signal its children too.
 	for p in "${bg_pids[@]}"; do
+		all+=("$p" $(descendants "$p"))
 		pkill -TERM -P "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	for i in $(seq 100); do
+		alive=0
+		for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
 	bg_pids=()
 }
 

@@ -372,6 +372,12 @@ __attribute__((destructor)) static void shim_exit(void)
 	if (!booted || boot_err || shim_forked)
 		return;
 	shim_close_all();
+	/*
+	 * And whatever ulk descriptors are left: those of calls that never
+	 * returned, because a signal handler that interrupted them called
+	 * exit() (their references keep the slots, and so the sockets, open).
+	 */
+	ulk_sys_close_range(0, ~0U, 0);
 	/* As long as the peers keep taking data, and FLUSH_WAIT_MS more. */
 	while ((left = tcp_unacked("/proc/net/tcp") +
 		       tcp_unacked("/proc/net/tcp6"))) {

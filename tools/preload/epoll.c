@@ -28,8 +28,8 @@
  *  - no host descriptor in it, and no signal mask to apply (or one equal to
  *    the thread's own): ulk's epoll_pwait2 on the ulk instance. The ulk
  *    event wakes the waiting thread itself: no watcher, no host wake-up.
- *    A host signal handler interrupts it (EINTR, never restarted, as on
- *    Linux; but see SA_RESTART below);
+ *    A signal handler interrupts it (EINTR, never restarted, SA_RESTART
+ *    or not, as on Linux; see lib/signals.c);
  *  - otherwise (a mixed set, or a mask that only the host can apply
  *    atomically with the wait, as for ppoll in wait.c): take what the ulk
  *    instance has without blocking, and if it had something, what the host
@@ -67,10 +67,6 @@
  *    socket already in the set fails with EEXIST, and EPOLL_CTL_MOD or DEL
  *    through another of its descriptors finds the item;
  *  - in a set that waits on the host, EPOLLEXCLUSIVE saves no wake-ups;
- *  - a handler installed with SA_RESTART does not interrupt a wait blocked
- *    inside ulk (ulk blocks in a host semaphore wait, which the host then
- *    restarts by itself), where Linux would return EINTR; handlers without
- *    it do, and waits on the host keep the host's behaviour;
  *  - a forked child has no ulk: epoll_wait on a set that has held a ulk
  *    socket fails there with EOPNOTSUPP, as calls on the sockets do;
  *  - an epoll instance made before ulk booted (a process that boots at its

@@ -30,34 +30,6 @@
 
 #define SENDFILE_CHUNK	(256 * 1024)
 
-/**
- * shim_restart_after_signal() - whether a ulk call that a host signal
- * handler interrupted (-EINTR) should be made again, as the host kernel
- * restarts socket calls for handlers installed with SA_RESTART.
- *
- * Which signal ran is not known here, so: again only if every handler the
- * program has installed has SA_RESTART (glibc's signal() installs them so);
- * a program with any handler without it gets EINTR, which it must expect.
- * Costs a sigaction() per signal, on this rare path only.
- * Return: 1 to restart, 0 to return EINTR.
- */
-int shim_restart_after_signal(void)
-{
-	struct sigaction sa;
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa))
-			continue;
-		if (!(sa.sa_flags & SA_SIGINFO) &&
-		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
-			continue;
-		if (!(sa.sa_flags & SA_RESTART))
-			return 0;
-	}
-	return 1;
-}
-
 /* The families ulk serves; everything else (AF_UNIX above all) is the host's. */
 static int served_family(int domain)
 {
@@ -112,9 +84,7 @@ static int accept_ulk(struct shim_ref *ref, struct sockaddr *addr,
 {
 	long u;
 
-	do
-		u = ulk_sys_accept4(ref->ufd, (void *)addr, alen, flags);
-	while (u == -EINTR && shim_restart_after_signal());
+	u = ulk_sys_accept4(ref->ufd, (void *)addr, alen, flags);
 	if (shim_finish(ref, u < 0 ? u : 0) < 0)
 		return -1;
 	return shim_fd_install((int)u, !!(flags & SOCK_CLOEXEC));

@@ -103,6 +103,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1053,6 +1054,7 @@ static void *watch_main(void *arg)
  */
 int shim_fdtable_init(void)
 {
+	sigset_t block, old;
 	struct rlimit rl;
 	size_t size;
 	void *mem;
@@ -1079,7 +1081,16 @@ int shim_fdtable_init(void)
 	if (fd < 0)
 		return (int)fd;
 	watch_epfd = (int)fd;
+	/*
+	 * Every signal blocked on the watcher: a process-directed signal must
+	 * reach one of the program's threads, which may block it and take it
+	 * with sigwaitinfo() or a signalfd (the thread inherits the mask in
+	 * force at pthread_create()).
+	 */
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	err = pthread_create(&watcher, NULL, watch_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
 	pthread_setname_np(watcher, "ulk-shim-watch");

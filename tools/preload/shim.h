@@ -67,7 +67,6 @@ int shim_n_dns(void);
 const char *shim_dns(int i);
 int shim_unavailable(void);
 long shim_errno(long ret);
-int shim_restart_after_signal(void);
 
 struct timespec;
 void shim_deadline(struct timespec *deadline, const struct timespec *tmo);

@@ -115,6 +115,8 @@ struct ulk_hthread *ulk_cpu_holder;
 struct task_struct *ulk_switch_last;
 struct task_struct *ulk_current = &init_task;
 int ulk_halted;
+/* ulk_arch_halt() is stopping the application threads' calls (setup.c). */
+int ulk_halting;
 bool ulk_idle_resting;
 
 static struct ulk_sem *ulk_cpu_sem;

@@ -9,6 +9,7 @@
  * returns into ulk_init_serve(), where init spends its life creating host
  * tasks. Generic code needs no patch for any of this.
  */
+#include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
@@ -96,6 +97,31 @@ static void power_off_body(void *unused)
 	kernel_power_off();
 }
 
+#define HALT_DRAIN_MS	2000
+#define HALT_POLL_MS	5
+
+/*
+ * Before the kernel stops, every application thread inside a call gets
+ * out of it: new calls are refused (ulk_halting), calls in progress are
+ * interrupted as a signal would (they return -ESHUTDOWN, see syscalls.c),
+ * and the halt waits for them to leave. A thread in an uninterruptible
+ * sleep gets HALT_DRAIN_MS to finish it; one still inside after that
+ * stays blocked for good, and the log says how many.
+ */
+static void stop_calls(void)
+{
+	int waited, n;
+
+	WRITE_ONCE(ulk_halting, 1);
+	for (waited = 0; (n = ulk_interrupt_all()) > 0; waited += HALT_POLL_MS) {
+		if (waited >= HALT_DRAIN_MS) {
+			pr_warn("ulk: halt: %d thread(s) still in a call\n", n);
+			return;
+		}
+		msleep(HALT_POLL_MS);
+	}
+}
+
 int ulk_arch_halt(void)
 {
 	struct ulk_hthread *self;
@@ -108,9 +134,12 @@ int ulk_arch_halt(void)
 		return -ENOMEM;
 	if (self->in_kernel)
 		return -EDEADLK;
+	if (READ_ONCE(ulk_halting))
+		return -ENODEV;
 	err = ulk_enter(self);
 	if (err)
 		return err == -ESHUTDOWN ? -ENODEV : err;
+	stop_calls();
 	/* machine_power_off() escapes back here with the CPU held. */
 	ulk_cpu_run_escapable(self, power_off_body, NULL);
 	/* Threads waiting for the CPU get it, see ulk_halted and go. */

@@ -17,8 +17,15 @@
  *
  * This mirrors what the host kernel does for a thread blocked in a system
  * call when a signal with a handler arrives; whether the call should be
- * restarted (SA_RESTART) is the caller's decision (the preload shim makes
- * it), since only the host side knows which handler ran.
+ * restarted (SA_RESTART) is the host side's decision (lib/signals.c),
+ * since only it knows which handler ran.
+ *
+ * Another thread can ask for the same on a given application thread
+ * (ulk_arch_interrupt(), for pthread_cancel()): it leaves the thread's
+ * host identifier in a free request slot and raises the same interrupt,
+ * whose handler matches the slots against every task's host thread. And
+ * ulk_interrupt_all() (halt) does it for every application thread in a
+ * call.
  */
 #include <linux/init.h>
 #include <linux/interrupt.h>
@@ -59,6 +66,25 @@ void ulk_wait_switched_to(struct ulk_hthread *self, bool idle)
 	}
 }
 
+#define INTERRUPT_SLOTS	16
+
+/* Host identifiers of threads to interrupt; 0 is a free slot. */
+static unsigned long interrupt_req[INTERRUPT_SLOTS];
+
+/* Whether @ht is asked for in a slot; the slot is freed. */
+static bool interrupt_requested(struct ulk_hthread *ht)
+{
+	int i;
+
+	if (!ht->host_id)
+		return false;
+	for (i = 0; i < INTERRUPT_SLOTS; i++)
+		if (READ_ONCE(interrupt_req[i]) == ht->host_id &&
+		    cmpxchg(&interrupt_req[i], ht->host_id, 0) == ht->host_id)
+			return true;
+	return false;
+}
+
 static irqreturn_t host_signal_irq(int irq, void *dev)
 {
 	struct task_struct *g, *t;
@@ -67,13 +93,64 @@ static irqreturn_t host_signal_irq(int irq, void *dev)
 	for_each_process_thread(g, t) {
 		struct ulk_hthread *ht = t->thread.ht;
 
-		if (ht && READ_ONCE(ht->host_signal) && ht->task == t) {
+		if (!ht || ht->task != t)
+			continue;
+		if (READ_ONCE(ht->host_signal) || interrupt_requested(ht)) {
 			WRITE_ONCE(ht->host_signal, 0);
 			set_notify_signal(t);
 		}
 	}
 	rcu_read_unlock();
 	return IRQ_HANDLED;
+}
+
+/**
+ * ulk_arch_interrupt() - interrupt the ulk call of another host thread, as
+ * a host signal handler running on it would.
+ * @host_id: the thread, as the host's thread_self() names it.
+ *
+ * A thread not in a call is not affected (its request lapses with the
+ * next one for it). Callable without the token, from any thread.
+ * Return: 0, -EBUSY if too many requests are outstanding, -ESHUTDOWN
+ * after halt.
+ */
+int ulk_arch_interrupt(unsigned long host_id)
+{
+	int i;
+
+	if (!READ_ONCE(ulk_host))
+		return -ESHUTDOWN;	/* not booted */
+	if (!host_id)
+		return 0;
+	for (i = 0; i < INTERRUPT_SLOTS; i++)
+		if (cmpxchg(&interrupt_req[i], 0, host_id) == 0)
+			return ulk_trigger_irq(ULK_SIGNAL_IRQ);
+	return -EBUSY;
+}
+
+/**
+ * ulk_interrupt_all() - interrupt every application thread's call, as if
+ * a host signal handler ran on each; called with the token (halt).
+ * Return: how many application threads are in a call (the caller's own
+ * excepted).
+ */
+int ulk_interrupt_all(void)
+{
+	struct task_struct *g, *t;
+	int n = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		struct ulk_hthread *ht = t->thread.ht;
+
+		if (t == current || !ht || ht->task != t ||
+		    !t->thread.host_task || !READ_ONCE(ht->in_kernel))
+			continue;
+		set_notify_signal(t);
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
 }
 
 static int __init ulk_signal_init(void)

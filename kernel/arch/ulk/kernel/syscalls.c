@@ -10,6 +10,14 @@
  * waits until it is switched in. On the way out it does what a return to
  * user space does (task work such as deferred file release, signal
  * cleanup) and leaves the CPU, handing it over if a reschedule is due.
+ *
+ * Restart codes (-ERESTARTSYS and friends) are returned as they are: only
+ * the host side knows which signal handler ran and how it was installed,
+ * so lib/signals.c, which wraps this entry as the public ulk_syscall(),
+ * decides between a restart and -EINTR.
+ *
+ * Halting (ulk_arch_halt()): new calls are refused with -ESHUTDOWN, and a
+ * call that a halt interrupted returns -ESHUTDOWN rather than its -EINTR.
  */
 #include <linux/syscalls.h>
 #include <linux/sched.h>
@@ -60,7 +68,7 @@ static int enter(struct ulk_hthread *self)
 	if (READ_ONCE(ulk_halted))
 		return -ESHUTDOWN;
 	ulk_cpu_take(self);
-	if (unlikely(READ_ONCE(ulk_halted))) {
+	if (unlikely(READ_ONCE(ulk_halted) || READ_ONCE(ulk_halting))) {
 		ulk_cpu_put();
 		return -ESHUTDOWN;
 	}
@@ -119,13 +127,16 @@ static long run(long nr, const long *args)
 		args = no_args;
 	regs->syscallno = nr;
 	ret = fn(args[0], args[1], args[2], args[3], args[4], args[5]);
-	switch (ret) {
-	case -ERESTARTSYS:
-	case -ERESTARTNOINTR:
-	case -ERESTARTNOHAND:
-	case -ERESTART_RESTARTBLOCK:
-		ret = -EINTR;
-		break;
+	if (unlikely(READ_ONCE(ulk_halting))) {
+		switch (ret) {
+		case -EINTR:
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			ret = -ESHUTDOWN;
+			break;
+		}
 	}
 	regs->ret = ret;
 	return ret;
@@ -140,6 +151,7 @@ static struct ulk_hthread *self_get(void)
 	self = ulk_hthread_alloc(NULL);
 	if (!self)
 		return NULL;
+	self->host_id = ulk_host->thread_self();
 	if (ulk_host->tls_set(ulk_tls, self)) {
 		ulk_hthread_free(self);
 		return NULL;
@@ -148,13 +160,14 @@ static struct ulk_hthread *self_get(void)
 }
 
 /**
- * ulk_syscall() - make a system call from any host thread.
+ * ulk_arch_syscall() - make a system call from any host thread.
  * @nr: system call number (generic table).
  * @args: six arguments, or NULL.
  *
- * Return: the call's result or a negative errno; see include/ulk/ulk.h.
+ * Return: the call's result or a negative errno, restart codes included;
+ * see include/ulk/host_ops.h.
  */
-long ulk_syscall(long nr, const long *args)
+long ulk_arch_syscall(long nr, const long *args)
 {
 	struct ulk_hthread *self;
 	long ret;

@@ -25,6 +25,8 @@ struct task_struct;
  *	the tail of that switch (out of this task) is still to run.
  * @left_jiffies: jiffies when this application thread last left a
  *	system call (see "The tick while not idle" in cpu.c).
+ * @host_id: the host's identifier of an application thread (thread_self),
+ *	0 for other threads.
  */
 struct ulk_hthread {
 	struct ulk_sem *sem;
@@ -35,12 +37,14 @@ struct ulk_hthread {
 	int host_signal;
 	struct task_struct *idle_prev;
 	unsigned long left_jiffies;
+	unsigned long host_id;
 };
 
 extern const struct ulk_host_ops *ulk_host;
 extern struct ulk_hthread *ulk_cpu_holder;
 extern struct task_struct *ulk_switch_last;
 extern int ulk_halted;
+extern int ulk_halting;
 extern bool ulk_idle_resting;
 
 struct ulk_hthread *ulk_hthread_alloc(struct task_struct *task);
@@ -50,7 +54,8 @@ void ulk_cpu_take(struct ulk_hthread *self);
 void ulk_cpu_put(void);
 bool ulk_cpu_try_take(struct ulk_hthread *self);
 int ulk_trigger_irq(int irq);
-long ulk_syscall(long nr, const long *args);
+long ulk_arch_syscall(long nr, const long *args);
+int ulk_interrupt_all(void);
 void ulk_cpu_leave(struct ulk_hthread *self);
 void ulk_cpu_wait_switch_in(struct ulk_hthread *self);
 void ulk_cpu_finish_switch_in(struct ulk_hthread *self);
