@@ -159,9 +159,9 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 # Unit tests of host code link the source they test; the rest link libulk.a.
-$(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h lib/hostfd.c lib/hostfd.h
+$(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h lib/hostfd.c lib/hostfd.h lib/uaccess.c lib/uaccess.h
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c lib/hostfd.c -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c lib/hostfd.c lib/uaccess.c -o $@ -lpthread
 
 $(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)

@@ -57,6 +57,7 @@
 
 #include "hostfd.h"
 #include "hostops_posix.h"
+#include "uaccess.h"
 
 #define THREAD_STACK_SIZE	(2UL << 20)
 #define BIG_ALLOC_MIN		(1UL << 20)
@@ -852,6 +853,8 @@ static void host_jmp_buf_longjmp(struct ulk_jmp_buf *jb)
 /* ---- the table --------------------------------------------------------- */
 
 static const struct ulk_host_ops posix_ops = {
+	.copy_user = ulk_uaccess_copy,
+	.clear_user = ulk_uaccess_clear,
 	.print = host_print,
 	.panic = host_panic,
 

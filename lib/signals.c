@@ -71,6 +71,8 @@
 #include <ulk/host_ops.h>
 #include <ulk/ulk.h>
 
+#include "uaccess.h"
+
 #define ERESTARTSYS		512
 #define ERESTARTNOINTR		513
 #define ERESTARTNOHAND		514
@@ -181,7 +183,7 @@ int ulk_sigaction(int sig, const struct sigaction *act,
 
 	if (sig <= 0 || sig >= NSIGS || synchronous(sig) || sig == SIGKILL ||
 	    sig == SIGSTOP)
-		return sigaction(sig, act, oldact);
+		return ulk_uaccess_sigaction(sig, act, oldact);
 	pthread_mutex_lock(&act_lock);
 	if (!act) {
 		ret = sigaction(sig, NULL, &old);

@@ -18,6 +18,7 @@
 #include <ulk/host_ops.h>
 #include "cpulist.h"
 #include "hostops_posix.h"
+#include "uaccess.h"
 #include "virtio/mmio.h"
 #include "virtio/virtqueue.h"
 
@@ -78,6 +79,9 @@ int ulk_start(const struct ulk_start_opts *opts)
 		/* Without it, blocking threads just wait: slower, not wrong. */
 		(void)ulk_hostops_set_idle_poller(&ulk_vmmio_idle_poller);
 	}
+	/* A bad pointer from the program must cost an EFAULT, not the process. */
+	if (ulk_uaccess_init())
+		return -errno;
 	region = ops.mem_alloc(mem);
 	if (!region)
 		return -ENOMEM;

@@ -146,6 +146,16 @@ struct ulk_host_ops {
 	void (*jmp_buf_longjmp)(struct ulk_jmp_buf *jb);
 
 	/**
+	 * @copy_user: copy @n bytes from @src to @dst, either of which may
+	 *	be a bad address a program passed; a fault ends the copy
+	 *	instead of the process. Returns the bytes not copied (0: all).
+	 * @clear_user: zero @n bytes at @dst, same rules.
+	 */
+	unsigned long (*copy_user)(void *dst, const void *src,
+				   unsigned long n);
+	unsigned long (*clear_user)(void *dst, unsigned long n);
+
+	/**
 	 * @iomem_read: read @size bytes (1, 2, 4 or 8) of device registers at
 	 *	@addr, an address inside the I/O window given to ulk_arch_boot().
 	 *	Called by the token holder; must not block. NULL if there are no

@@ -164,8 +164,10 @@ int ulk_netdev_add_pipe_fd(int fd, const struct ulk_netdev_opts *opts);
  *	end the other way round. Each end removes a stale socket file at
  *	its own path before binding. Either may start first: until the
  *	peer's socket exists, sent packets are dropped (counted), as on an
- *	unplugged cable. Anyone who can write to the peer's path can send
- *	it packets: put the sockets in a directory only the two can use.
+ *	unplugged cable. Until it is connected to its peer, an end takes
+ *	datagrams only from the peer's path, but anyone who can bind that
+ *	path can pose as the peer: put the sockets in a directory only the
+ *	two can use.
  * @role: ULK_NETDEV_PIPE_A or ULK_NETDEV_PIPE_B.
  * @opts: options, or NULL.
  *

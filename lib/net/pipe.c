@@ -15,7 +15,9 @@
  *    The socket is connected to the peer lazily: until the peer has bound
  *    its path, packets are dropped (as on an unplugged cable) and a
  *    connect is retried at most every 100 ms; if the peer goes away and
- *    comes back, the next send failure reconnects.
+ *    comes back, the next send failure reconnects. Until connected, the
+ *    socket takes datagrams only from the peer's path (any process could
+ *    send to it); those of strangers are dropped and counted.
  *
  * Sizes. AF_UNIX limits a datagram to the sender's send buffer, and a
  * connected pair is flow-controlled by it alone (the receive buffer and
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,7 @@ struct pipe {
 	long long next_connect_ns;
 	struct sockaddr_un peer;
 	struct sockaddr_un self;
+	unsigned long strangers;
 };
 
 
@@ -95,19 +99,48 @@ static ssize_t pipe_send(struct ulk_net_backend *be, const struct iovec *iov,
 	return -err;
 }
 
+/*
+ * Whether a datagram that @name sent may be taken: always on a connected
+ * socket (the host kernel lets only the peer send to it); on a named one
+ * not yet connected, only from the peer's path: any local process may
+ * send to a bound datagram socket, and none but the peer has any business
+ * putting frames on this link.
+ */
+static bool from_peer(const struct pipe *p, const struct sockaddr_un *name,
+		      socklen_t len)
+{
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+
+	if (!p->named || p->connected)
+		return true;
+	return len > off && name->sun_family == AF_UNIX &&
+	       strncmp(name->sun_path, p->peer.sun_path,
+		       sizeof(name->sun_path)) == 0;
+}
+
 static ssize_t pipe_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			 int iovcnt)
 {
 	struct pipe *p = (struct pipe *)be;
-	struct msghdr msg = {
-		.msg_iov = (struct iovec *)iov,
-		.msg_iovlen = iovcnt,
-	};
+	struct sockaddr_un from;
+	struct msghdr msg;
 	ssize_t n;
 
-	n = ulk_host_recvmsg(be->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	for (;;) {
+		memset(&from, 0, sizeof(from));
+		msg = (struct msghdr){
+			.msg_name = &from,
+			.msg_namelen = sizeof(from),
+			.msg_iov = (struct iovec *)iov,
+			.msg_iovlen = iovcnt,
+		};
+		n = ulk_host_recvmsg(be->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		if (from_peer(p, &from, msg.msg_namelen))
+			break;
+		p->strangers++;
+	}
 	/*
 	 * 0 is end of file on a seqpacket socket whose peer closed; on a
 	 * datagram socket it is an empty datagram, which is not a packet.

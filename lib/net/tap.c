@@ -35,12 +35,30 @@ struct tap {
 	char ifname[IFNAMSIZ];
 };
 
+/*
+ * The errors of a TAP whose interface is gone (deleted, its namespace
+ * destroyed): -EPIPE, the backends' "peer gone for good".
+ */
+static ssize_t tap_errno(int err)
+{
+	switch (err) {
+	case EBADFD:
+	case ENXIO:
+	case ENODEV:
+	case EIO:
+		return -EPIPE;
+	case EWOULDBLOCK:
+		return -EAGAIN;
+	}
+	return -err;
+}
+
 static ssize_t tap_send(struct ulk_net_backend *be, const struct iovec *iov,
 			int iovcnt)
 {
 	ssize_t n = ulk_host_writev(be->fd, iov, iovcnt);
 
-	return n < 0 ? -errno : n;
+	return n < 0 ? tap_errno(errno) : n;
 }
 
 static ssize_t tap_recv(struct ulk_net_backend *be, const struct iovec *iov,
@@ -49,7 +67,7 @@ static ssize_t tap_recv(struct ulk_net_backend *be, const struct iovec *iov,
 	ssize_t n = ulk_host_readv(be->fd, iov, iovcnt);
 
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return tap_errno(errno);
 	/* A TAP never reads 0 bytes unless its interface went away. */
 	return n ? n : -EPIPE;
 }

@@ -249,6 +249,27 @@ static void interest_update(struct ulk_vnet *vn)
 	pthread_mutex_unlock(&vn->interest_lock);
 }
 
+/*
+ * The backend's peer is gone for good (the TAP was deleted, the pipe's
+ * other end closed): say so once, stop polling it (a dead TAP descriptor
+ * is always "ready" with an error, and the I/O thread spun on it at full
+ * speed), and take the link down, as a NIC losing its carrier does, so
+ * that the kernel's routes and the program's sockets see it.
+ */
+static void backend_died(struct ulk_vnet *vn, const char *why)
+{
+	uint16_t down = 0;
+
+	if (__atomic_exchange_n(&vn->be_dead, 1, __ATOMIC_SEQ_CST))
+		return;
+	fprintf(stderr, "ulk: netdev %s: %s: %s; the link is down, no more "
+		"packets will pass\n", vn->mmio.name, vn->be->desc, why);
+	interest_update(vn);
+	memcpy(vn->mmio.config + offsetof(struct virtio_net_config, status),
+	       &down, sizeof(down));
+	ulk_vmmio_config_changed(&vn->mmio);
+}
+
 static void interrupt(struct ulk_vnet *vn, struct dir_counters *c)
 {
 	CNT_ADD(c, interrupts, 1);
@@ -310,6 +331,8 @@ static bool tx_drain_locked(struct ulk_vnet *vn, bool *blocked)
 					*blocked = true;
 					goto out;
 				}
+				if (n == -EPIPE)
+					backend_died(vn, "peer gone");
 				if (n < 0)
 					CNT_ADD(&vn->tx_cnt, dropped, 1);
 				else
@@ -568,10 +591,7 @@ static bool rx_run(struct ulk_vnet *vn)
 		if (n == -EAGAIN)
 			break;
 		if (n == -EPIPE) {
-			__atomic_store_n(&vn->be_dead, 1, __ATOMIC_SEQ_CST);
-			fprintf(stderr, "ulk: netdev %s: %s: peer gone, no more "
-				"packets will be received\n", vn->mmio.name,
-				be->desc);
+			backend_died(vn, "peer gone");
 			break;
 		}
 		if (n < 0) {
