@@ -68,6 +68,9 @@ int ulk_host_thread_start(pthread_t *tid, bool detached,
  */
 const struct ulk_host_ops *ulk_hostops_posix(void);
 
+void ulk_hostops_interrupt_wait(void);
+void ulk_hostops_interrupt_done(void);
+
 /**
  * ulk_hostops_set_print() - choose where kernel console output goes.
  * @print: callback that receives console output when @verbose is set, or

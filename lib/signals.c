@@ -18,10 +18,10 @@
  *  - Each such handler is installed as trampoline(), with the program's
  *    flags and mask. Outside ulk (@depth 0) it calls the program's handler
  *    at once. Inside, it defers: it keeps the siginfo and notes the signal
- *    in @deferred. Having run a handler, it also ends the thread's wait in
- *    the kernel, if it was waiting (the host semaphore's wait always
- *    returns EINTR after a handler, see hostops_posix.c): the kernel call
- *    is interrupted as Linux's would be.
+ *    in @deferred. It also ends the thread's wait in the kernel, if it
+ *    was waiting, or its next one (ulk_hostops_interrupt_wait(), see the
+ *    semaphores in hostops_posix.c): the kernel call is interrupted as
+ *    Linux's would be, SA_RESTART or not.
  *  - When ulk_arch_syscall() returns with @deferred set, the deferred
  *    handlers run there, with no kernel frame left on the stack, each with
  *    its siginfo and with the mask the host kernel would have applied
@@ -71,6 +71,7 @@
 #include <ulk/host_ops.h>
 #include <ulk/ulk.h>
 
+#include "hostops_posix.h"
 #include "uaccess.h"
 
 #define ERESTARTSYS		512
@@ -158,6 +159,8 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		t->info[sig - 1] = *info;
 		t->deferred |= sig_bit(sig);
 	}
+	/* End the thread's wait inside the kernel, or its next one. */
+	ulk_hostops_interrupt_wait();
 }
 
 /**
@@ -317,7 +320,11 @@ static long finish_call(struct sig_thread *t, long nr, const long *args,
 {
 	for (;;) {
 		bool known = t->deferred != 0;
-		bool restart = known ? deliver_deferred(t) : true;
+		bool restart;
+
+		if (known)
+			ulk_hostops_interrupt_done();
+		restart = known ? deliver_deferred(t) : true;
 
 		if (interrupted(ret))
 			pthread_testcancel();
