@@ -14,6 +14,7 @@
  * receive offloads ulk's driver accepted (none until it starts), so the
  * host kernel finishes checksums and segments for a driver that cannot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -123,6 +124,60 @@ static const char *open_reason(int err)
 	}
 }
 
+/*
+ * Which process holds TAP @ifname: the tun driver names the interface of
+ * each of its descriptors in /proc/PID/fdinfo/FD ("iff:\tNAME"). Writes
+ * "process PID (COMM)" into @buf, or "another process" when none can be
+ * read (another user's processes, without privileges).
+ */
+static void tap_holder(const char *ifname, char *buf, size_t len)
+{
+	char path[600], line[128], want[IFNAMSIZ + 8], comm[64] = "";
+	struct dirent *p, *f;
+	DIR *procs, *fds;
+	FILE *fp;
+	long found = 0;
+
+	snprintf(buf, len, "another process");
+	snprintf(want, sizeof(want), "iff:\t%s\n", ifname);
+	procs = opendir("/proc");
+	if (!procs)
+		return;
+	while (!found && (p = readdir(procs))) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fdinfo", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s",
+				 p->d_name, f->d_name);
+			fp = fopen(path, "re");
+			if (!fp)
+				continue;
+			while (fgets(line, sizeof(line), fp))
+				if (!strcmp(line, want))
+					found = atol(p->d_name);
+			fclose(fp);
+		}
+		closedir(fds);
+	}
+	closedir(procs);
+	if (!found)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", found);
+	fp = fopen(path, "re");
+	if (fp) {
+		if (fgets(comm, sizeof(comm), fp))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(fp);
+	}
+	snprintf(buf, len, "process %ld (%s)", found, comm);
+}
+
 static const char *setiff_reason(int err)
 {
 	switch (err) {
@@ -131,8 +186,6 @@ static const char *setiff_reason(int err)
 		return "not allowed: creating a TAP, or attaching to one owned "
 		       "by another user, needs CAP_NET_ADMIN (or make a "
 		       "persistent one: ip tuntap add NAME mode tap user USER)";
-	case EBUSY:
-		return "it is already in use by another process";
 	case EINVAL:
 		return "it exists but is not a TAP interface (a TUN, or another "
 		       "kind of device)";
@@ -180,9 +233,17 @@ int ulk_net_tap_open(const char *ifname, struct ulk_net_backend **out,
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		err = errno;
+		close(fd);
+		if (err == EBUSY) {
+			char holder[128];
+
+			tap_holder(ifname, holder, sizeof(holder));
+			snprintf(why, why_len, "tap %s: cannot create or attach: "
+				 "it is already in use by %s", ifname, holder);
+			return -err;
+		}
 		snprintf(why, why_len, "tap %s: cannot create or attach: %s",
 			 ifname, setiff_reason(err));
-		close(fd);
 		return -err;
 	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr)) {

@@ -3,12 +3,18 @@
  * The preload shim's life cycle: boot ulk with ulk-run's settings, and at
  * exit let TCP deliver what the program sent before halting it.
  *
- * When: the program ulk-run executes (same pid as ulk-run, ULK_RUN_PID)
- * boots in a constructor, before main(), so that any setting the kernel
- * refuses stops it before it starts. Processes it executes in turn inherit
- * LD_PRELOAD and boot their own ulk only when they first make a socket: a
- * shell that runs a network program must not hold the devices itself.
- * Each process has its own kernel; nothing is shared between them.
+ * When: at a process's first socket (or name lookup through ulk), never
+ * before: a process that never uses the network (a shell, timeout, xargs,
+ * setpriv) holds no device and runs none of ulk's threads, so its
+ * children can use the network and its credential changes stay its own.
+ * The program ulk-run executes (ULK_RUN_MAIN, its pid) also boots at its
+ * first epoll instance, so that its epoll sets are served inside ulk
+ * (servers often make the instance before their sockets). ulk-run has
+ * already booted the same settings once in a child of its own, so that
+ * any setting the kernel refuses stopped the program before it started:
+ * that child is the one process that boots in a constructor, before main()
+ * (ULK_RUN_PID, its pid). Each process has its own kernel; nothing is
+ * shared between them.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -288,6 +294,18 @@ int shim_n_dns(void)
 const char *shim_dns(int i)
 {
 	return cfg.dns[i];
+}
+
+/**
+ * shim_boot_on_epoll() - boot ulk at a new epoll instance, if this is the
+ * program ulk-run executed (see the top of this file).
+ */
+void shim_boot_on_epoll(void)
+{
+	const char *pid = getenv(ULK_RUN_MAIN_ENV);
+
+	if (!shim_forked && pid && atol(pid) == (long)getpid())
+		pthread_once(&boot_once, boot);
 }
 
 /**

@@ -177,6 +177,7 @@ static int set_create(int fd)
  */
 int epoll_create(int size)
 {
+	shim_boot_on_epoll();
 	return set_create(NEXT("epoll_create", int (*)(int))(size));
 }
 
@@ -188,6 +189,7 @@ int epoll_create(int size)
  */
 int epoll_create1(int flags)
 {
+	shim_boot_on_epoll();
 	return set_create(NEXT("epoll_create1", int (*)(int))(flags));
 }
 

@@ -1013,6 +1013,9 @@ void shim_close_all(void)
 			shim_fd_close(fd);
 }
 
+/* Whether a fork with ulk sockets was reported already. */
+static int fork_said;
+
 /* --- the watcher ------------------------------------------------------------- */
 
 static void *watch_main(void *arg)
@@ -1110,6 +1113,12 @@ void shim_fdtable_fork_prepare(void)
  */
 void shim_fdtable_fork_parent(void)
 {
+	int fd;
+
+	/* The child said it (once per process: pre-forking servers fork many). */
+	for (fd = 0; fd < table_size && !fork_said; fd++)
+		if (table[fd] && !(table[fd] & (ENTRY_INTERNAL | ENTRY_EPOLL)))
+			fork_said = 1;
 	pthread_mutex_unlock(&table_lock);
 }
 
@@ -1118,7 +1127,37 @@ void shim_fdtable_fork_parent(void)
  */
 void shim_fdtable_fork_child(void)
 {
+	char msg[256];
+	int fd, n, sockets = 0;
+
 	pthread_mutex_init(&table_lock, NULL);
 	shim_forked = 1;
 	graveyard = NULL;
+	/*
+	 * The child has no ulk: it drops ulk's own descriptors (the TAP
+	 * above all, which would otherwise stay attached after the parent
+	 * exits and refuse every later ulk-run on it) and keeps the
+	 * program's, on which every call fails (EOPNOTSUPP).
+	 */
+	for (fd = 0; fd < table_size; fd++) {
+		uintptr_t e = table[fd];
+
+		if (!e)
+			continue;
+		if (e & ENTRY_INTERNAL) {
+			syscall(SYS_close, fd);
+			table[fd] = 0;
+		} else if (!(e & ENTRY_EPOLL)) {
+			sockets++;
+		}
+	}
+	if (sockets && !fork_said) {
+		n = snprintf(msg, sizeof(msg),
+			     "ulk-run: process %d forked process %d with %d ulk "
+			     "socket(s); the child cannot use them, nor make "
+			     "new ones (its calls fail with EOPNOTSUPP)\n",
+			     (int)getppid(), (int)getpid(), sockets);
+		if (n > 0)
+			syscall(SYS_write, 2, msg, (size_t)n);
+	}
 }

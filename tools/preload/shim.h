@@ -66,6 +66,7 @@ void shim_fdtable_fork_child(void);
 int shim_n_dns(void);
 const char *shim_dns(int i);
 int shim_unavailable(void);
+void shim_boot_on_epoll(void);
 long shim_errno(long ret);
 
 struct timespec;

@@ -37,6 +37,7 @@
 #define ULK_RUN_MAX_DNS		3
 #define ULK_RUN_OPTS_ENV	"ULK_RUN_OPTS"
 #define ULK_RUN_PID_ENV		"ULK_RUN_PID"	/* see tools/preload/boot.c */
+#define ULK_RUN_MAIN_ENV	"ULK_RUN_MAIN"	/* see tools/preload/boot.c */
 #define ULK_RUN_OPTS_SEP	'\x1f'
 
 enum ulk_run_dev_kind {

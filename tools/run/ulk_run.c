@@ -4,9 +4,10 @@
  *
  *	ulk-run [OPTIONS] [--] PROGRAM [ARGS...]
  *
- * ulk-run itself never boots ulk. It checks the settings, so that a bad
- * one is reported here, before the program starts, then hands them to
- * the preload shim (libulk-preload.so), which boots ulk inside the program:
+ * ulk-run checks the settings, so that a bad one is reported here, before
+ * the program starts, then hands them to the preload shim
+ * (libulk-preload.so), which boots ulk inside the program when it first
+ * needs it:
  *
  *  1. the options are copied, with a --config file's settings expanded
  *     where --config appears (config.c);
@@ -14,7 +15,16 @@
  *     uses too, and the devices are checked on this machine;
  *  3. the shim and the program are looked up;
  *  4. ULK_RUN_OPTS gets the option list (without the options only ulk-run
- *     uses), LD_PRELOAD the shim, and the program is executed.
+ *     uses), LD_PRELOAD the shim;
+ *  5. what only the kernel can judge (a sysctl it refuses, a device it
+ *     cannot take, a TAP in use) is checked by booting ulk once with the
+ *     settings, in a child (this program again, with the shim booting it
+ *     before main, see ULK_RUN_PID), which exits at once and so releases
+ *     the devices;
+ *  6. the program is executed. Its shim boots ulk at its first socket (or
+ *     epoll instance), processes it starts at their first socket: only a
+ *     process that uses the network holds the devices, and one that never
+ *     does (a shell, timeout, setpriv) has none of ulk's threads either.
  *
  * Exit status: 2 for bad settings or usage, 127 if the program is not
  * found, 126 if it cannot be executed; otherwise the program's own.
@@ -28,12 +38,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "options.h"
 
+#define CHECK_BOOT_ARG	"--internal-check-boot"
 #define EXIT_USAGE	2
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
@@ -320,6 +332,31 @@ static void set_preload(const char *shim, const char *extra)
 	free(v);
 }
 
+/* Step 5 of the top comment: exit 2 if the settings do not boot. */
+static void check_boot(void)
+{
+	char pid[24];
+	pid_t child;
+	int status;
+
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
+		die(EXIT_USAGE, "fork: %s", strerror(errno));
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+		setenv(ULK_RUN_PID_ENV, pid, 1);
+		execl("/proc/self/exe", "ulk-run", CHECK_BOOT_ARG, (char *)NULL);
+		_exit(EXIT_NOEXEC);
+	}
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			die(EXIT_USAGE, "waitpid: %s", strerror(errno));
+	/* The child said what failed. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		exit(EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
 	static struct ulk_run_config cfg;
@@ -328,6 +365,9 @@ int main(int argc, char **argv)
 	char err[512], shim[PATH_MAX], *env, *p;
 	int prog, used = 0, from = -1, to = -1, e;
 
+	/* The child of check_boot(): the shim booted ulk before main. */
+	if (argc == 2 && !strcmp(argv[1], CHECK_BOOT_ARG))
+		return 0;
 	prog = expand(argc, argv, &opts, &config, &from, &to);
 	if (ulk_run_parse(&cfg, opts.n, opts.v, &used, err, sizeof(err))) {
 		if (used >= from && used < to)
@@ -348,11 +388,12 @@ int main(int argc, char **argv)
 	if (setenv(ULK_RUN_OPTS_ENV, env, 1))
 		die(EXIT_USAGE, "%s: %s", ULK_RUN_OPTS_ENV, strerror(errno));
 	set_preload(shim, cfg.preloads);
-	/* The program keeps this pid across exec: the shim boots in it before
-	 * main(); processes it starts in turn boot at their first socket. */
+	unsetenv(ULK_RUN_PID_ENV);
+	check_boot();
+	/* The program keeps this pid across exec (see shim_boot_on_epoll()). */
 	snprintf(err, sizeof(err), "%ld", (long)getpid());
-	if (setenv(ULK_RUN_PID_ENV, err, 1))
-		die(EXIT_USAGE, "%s: %s", ULK_RUN_PID_ENV, strerror(errno));
+	if (setenv(ULK_RUN_MAIN_ENV, err, 1))
+		die(EXIT_USAGE, "%s: %s", ULK_RUN_MAIN_ENV, strerror(errno));
 	if (cfg.verbose) {
 		for (p = env; *p; p++)
 			if (*p == ULK_RUN_OPTS_SEP)
