@@ -106,6 +106,13 @@ static __thread struct sig_thread sig_self
 static struct sigaction prog_act[NSIGS];
 
 /*
+ * Signals whose default action (death) is preceded by @death_hook: the
+ * preload shim's flush of the program's TCP data (ulk_signal_on_death()).
+ */
+static volatile sig_atomic_t death[NSIGS];
+static void (*death_hook)(int sig);
+
+/*
  * The C library's own sigaction(): inside the preload shim, the name
  * sigaction is the shim's wrapper (which calls ulk_sigaction()).
  */
@@ -127,9 +134,34 @@ static bool synchronous(int sig)
 	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
 }
 
+/*
+ * The program left @sig at its default action, death: run the hook, then
+ * die of the signal as the host would have killed the process.
+ */
+static void die_of(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t set;
+
+	/* A second one kills at once (the hook may wait for TCP peers). */
+	sigaction(sig, &dfl, NULL);
+	if (death_hook)
+		death_hook(sig);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	syscall(SYS_tgkill, getpid(), gettid(), sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void run_program_handler(int sig, siginfo_t *info, void *uc)
 {
 	struct sigaction act = prog_act[sig];
+
+	if (death[sig] && !(act.sa_flags & SA_SIGINFO) &&
+	    act.sa_handler == SIG_DFL) {
+		die_of(sig);
+		return;
+	}
 
 	if (act.sa_flags & SA_RESETHAND) {
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -195,7 +227,8 @@ int ulk_sigaction(int sig, const struct sigaction *act,
 		goto out;
 	}
 	handler = (act->sa_flags & SA_SIGINFO) ||
-		  (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN);
+		  (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) ||
+		  (death[sig] && act->sa_handler == SIG_DFL);
 	if (!handler) {
 		ret = sigaction(sig, act, &old);
 		if (!ret) {
@@ -224,6 +257,44 @@ out:
 	if (!ret && oldact)
 		*oldact = old;
 	return ret;
+}
+
+/**
+ * ulk_signal_on_death() - run @hook before the process dies of a signal at
+ * its default action.
+ * @hook: called, outside any ulk call, with the signal; the process then
+ *	dies of it as it would have.
+ *
+ * Applies to the signals whose default is to end the process (SIGHUP,
+ * SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU,
+ * SIGXFSZ, SIGVTALRM, SIGPROF, SIGPWR) while the program leaves them at
+ * SIG_DFL; sigaction() still reports SIG_DFL for them.
+ * Return: 0, or -1 with errno set.
+ */
+int ulk_signal_on_death(void (*hook)(int sig))
+{
+	static const int sigs[] = {
+		SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGALRM, SIGUSR1,
+		SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGPWR,
+	};
+	struct sigaction cur, dfl = { .sa_handler = SIG_DFL };
+	size_t i;
+
+	death_hook = hook;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int sig = sigs[i];
+
+		if (ulk_sigaction(sig, NULL, &cur) ||
+		    (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+			continue;
+		death[sig] = 1;
+		sigemptyset(&dfl.sa_mask);
+		dfl.sa_flags = SA_NODEFER;
+		if (ulk_sigaction(sig, &dfl, NULL))
+			return -1;
+		prog_act[sig].sa_flags = 0;	/* what the program set */
+	}
+	return 0;
 }
 
 /*

@@ -110,6 +110,20 @@ long ulk_syscall(long nr, const long *args);
 struct sigaction;
 
 /**
+ * ulk_signal_on_death() - run @hook before the process dies of a signal
+ * left at its default action (SIGTERM, SIGINT, SIGHUP, SIGPIPE and the
+ * others whose default ends the process), for instance to let TCP deliver
+ * what was sent; the process then dies of the signal as it would have.
+ * @hook: called outside any ulk call, with the signal.
+ *
+ * Only for signals at SIG_DFL now (or set so later with ulk_sigaction());
+ * sigaction() still reports SIG_DFL for them. A second such signal during
+ * @hook kills at once.
+ * Return: 0, or -1 with errno set.
+ */
+int ulk_signal_on_death(void (*hook)(int sig));
+
+/**
  * ulk_sigaction() - sigaction() for a program that makes ulk calls.
  * @sig: the signal.
  * @act: new action, or NULL.

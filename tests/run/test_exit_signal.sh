@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# exit() from a signal handler flushes: a program under ulk-run sends 4 MiB
+# Deaths other than a clean exit() flush too (tools/preload/boot.c):
+#  - exit() from a signal handler: a program under ulk-run sends 4 MiB
 # to a host receiver that reads slowly, blocks in recv(), and exits from its
 # SIGTERM handler (tests/run/sigprog.c exit-handler). The handler runs
 # outside the interrupted recv() (lib/signals.c), so the exit path's ulk
 # calls work and every byte arrives, followed by the FIN. Before, each of
-# them failed with EDEADLK and the data was lost.
+# them failed with EDEADLK and the data was lost;
+#  - SIGTERM at its default action (python3 leaves it so): the shim flushes
+#    before the process dies of it (status 143);
+#  - os._exit() right after the last send (no destructors run).
 set -uo pipefail
 . "$SRC_DIR/tests/run/programs_ns.sh"
 programs_setup python3
@@ -36,4 +40,46 @@ wait "${bg_pids[0]}"
 got=$(sed -n 's/^got //p' "$tmp/rx.out")
 [ "$got" = 4194304 ] && pass "all 4194304 bytes and the FIN arrived" \
 	|| { bad "received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx.out"; }
+# receiver FILE PORT: a slow host reader in the background, reporting "got N".
+receiver() {
+	bg "$1" in_ns python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$H4', $2)); s.listen(1); print('READY', flush=True)
+c, _ = s.accept(); time.sleep(0.5); n = 0
+while True:
+    d = c.recv(1 << 16)
+    if not d: break
+    n += len(d); time.sleep(0.002)
+print('got', n, flush=True)"
+	for _ in $(seq 100); do grep -q READY "$1" && break; sleep 0.1; done
+}
+
+receiver "$tmp/rx2.out" 7003
+ulk python3 -c "
+import socket, time
+s = socket.create_connection(('$H4', 7003)); s.sendall(b'x' * 4194304)
+print('SENT', flush=True); time.sleep(60)" >"$tmp/tx2.out" 2>&1 &
+tx=$!
+for _ in $(seq 200); do grep -q SENT "$tmp/tx2.out" && break; sleep 0.1; done
+pkill -TERM -f "time.sleep\(60\)"
+wait $tx
+rc=$?
+[ $rc -eq 143 ] && pass "SIGTERM at its default: the sender died of it (143)" \
+	|| { bad "the SIGTERMed sender exited $rc"; cat "$tmp/tx2.out"; }
+wait "${bg_pids[1]}"
+got=$(sed -n 's/^got //p' "$tmp/rx2.out")
+[ "$got" = 4194304 ] && pass "...and all 4194304 bytes and the FIN arrived" \
+	|| { bad "after SIGTERM: received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx2.out"; }
+
+receiver "$tmp/rx3.out" 7004
+ulk python3 -c "
+import os, socket
+s = socket.create_connection(('$H4', 7004)); s.sendall(b'x' * 4194304); os._exit(7)"
+rc=$?
+[ $rc -eq 7 ] && pass "os._exit(7) right after the last send: exit 7" || bad "os._exit: exit $rc"
+wait "${bg_pids[2]}"
+got=$(sed -n 's/^got //p' "$tmp/rx3.out")
+[ "$got" = 4194304 ] && pass "...and all 4194304 bytes and the FIN arrived" \
+	|| { bad "after _exit: received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx3.out"; }
 exit $fail

@@ -51,6 +51,10 @@ static struct ulk_run_config cfg;
 static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
 static int boot_err;		/* 0 up, or why not */
 static int booted;
+/* The process that booted (a vfork() child shares its memory, not its pid). */
+static long boot_pid;
+
+static void flush_before_death(int sig);
 
 /**
  * shim_next() - the next definition of a symbol after this shim's (libc's).
@@ -244,6 +248,7 @@ static void boot_steps(void)
 		return;
 	}
 	booted = 1;
+	boot_pid = (long)getpid();
 	/* configure() names what failed itself. */
 	boot_err = configure(&cfg);
 	if (boot_err)
@@ -257,6 +262,8 @@ static void boot_steps(void)
 	protect_boot_fds(before);
 	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
 		       shim_fdtable_fork_child);
+	/* SIGTERM and its kind, at their default: flush, then die of them. */
+	ulk_signal_on_death(flush_before_death);
 	if (shim_verbose)
 		say("ulk-run: ulk is up in pid %d", (int)getpid());
 }
@@ -382,12 +389,19 @@ __attribute__((constructor)) static void shim_init(void)
 	}
 }
 
-__attribute__((destructor)) static void shim_exit(void)
+/*
+ * Close the program's sockets, let TCP deliver what they hold, halt: at
+ * exit(), at _exit(), and before a death by signal.
+ */
+static void flush_and_halt(void)
 {
+	static int done;
 	unsigned long left, before = 0;
 	long deadline = 0;
 
-	if (!booted || boot_err || shim_forked)
+	if (!booted || boot_err || shim_forked ||
+	    syscall(SYS_getpid) != boot_pid ||
+	    __atomic_exchange_n(&done, 1, __ATOMIC_SEQ_CST))
 		return;
 	shim_close_all();
 	/*
@@ -409,4 +423,32 @@ __attribute__((destructor)) static void shim_exit(void)
 		nanosleep(&ts, NULL);
 	}
 	ulk_halt();
+}
+
+__attribute__((destructor)) static void shim_exit(void)
+{
+	flush_and_halt();
+}
+
+static void flush_before_death(int sig)
+{
+	(void)sig;
+	flush_and_halt();
+}
+
+/*
+ * _exit() and _Exit() skip exit()'s destructors, not the data the
+ * program sent: flush it first (in the process that booted only; a
+ * forked or vforked child's _exit() leaves its parent's ulk alone).
+ */
+void _exit(int status)
+{
+	flush_and_halt();
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+void _Exit(int status)
+{
+	_exit(status);
 }

@@ -205,8 +205,17 @@ static void host_thread_gone(void *data)
 	struct ulk_hthread *self = data;
 
 	/* do_exit() switches away for good; the switch escapes here. */
-	if (self->task && !enter(self))
+	if (self->task) {
+		if (enter(self)) {
+			/*
+			 * Halting or halted: the task stays in the kernel's
+			 * lists, pointing at this record (the halt's drain
+			 * reads it), so the record stays too.
+			 */
+			return;
+		}
 		ulk_cpu_run_escapable(self, exit_body, NULL);
+	}
 	ulk_hthread_free(self);
 }
 
