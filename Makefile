@@ -130,14 +130,14 @@ lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin
 # --- ulk-run and the preload shim (tools/) --------------------------------
 
 RUN_SRCS     := tools/run/options.c
-RUN_HDRS     := $(wildcard tools/run/*.h) lib/cpulist.h
+RUN_HDRS     := $(wildcard tools/run/*.h) lib/cpulist.h lib/hostfd.h
 PRELOAD_SRCS := $(wildcard tools/preload/*.c)
 PRELOAD_HDRS := $(wildcard tools/preload/*.h)
 
-$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c $(INC)/ulk/.stamp
+$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c $(RUN_SRCS) lib/cpulist.c -o $@ -ljson-c
+	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -ljson-c -lpthread
 
 # The wrappers and the export list come from one table (tools/preload/calls.list).
 $(GEN)/preload_calls.c $(GEN)/preload.map &: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
@@ -163,13 +163,13 @@ $(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c lib/hostfd.c lib/uaccess.c -o $@ -lpthread
 
-$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c $(INC)/ulk/.stamp
+$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) lib/cpulist.c -o $@
+	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -lpthread
 
-$(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c $(PRELOAD_HDRS) $(INC)/ulk/.stamp
+$(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c lib/hostfd.c lib/hostfd.h $(PRELOAD_HDRS) $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/preload $< tools/preload/fdtable.c -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) -Itools/preload $< tools/preload/fdtable.c lib/hostfd.c -o $@ -lpthread
 
 $(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)

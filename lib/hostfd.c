@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -19,40 +20,138 @@
 #include "hostfd.h"
 
 #define LOW_FDS		64	/* never below this, whatever the limit */
-#define HIGH_FDS	1024	/* nor above: some callers scan that far */
+#define HIGH_FDS	1024	/* nor above, when placed under the limit */
+
+/*
+ * Where ulk's own descriptors go.
+ *
+ * Above the soft RLIMIT_NOFILE, when the hard limit leaves room: every
+ * number the program's limit allows stays the program's (a program under
+ * ulk-run opens as many descriptors as without ulk, and gets EMFILE where
+ * it would). The soft limit is raised only for the one F_DUPFD that places
+ * the descriptor and then put back: a descriptor above the soft limit stays
+ * valid, and the program's own allocations stay below the limit, so
+ * select()'s FD_SETSIZE is as safe as it was. The window is held under a
+ * lock that the preload shim's setrlimit()/prlimit() wrappers take too
+ * (ulk_hostfd_limit_lock()), so a limit the program sets is never undone.
+ *
+ * When soft and hard limits are equal: at least half the soft limit,
+ * clamped to 64..1024, so the program's next numbers stay free.
+ */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /**
- * ulk_hostfd_move_high() - move a descriptor ulk made for itself above the
- * numbers a program normally uses.
- * @fd: a descriptor just created (close-on-exec is set on the new one).
- *
- * The new number is at least half the soft RLIMIT_NOFILE, clamped to
- * 64..1024 (the preload shim scans the first 4096 descriptors for those
- * that boot made); if no such number is free, @fd is kept as it is.
- * Return: the descriptor to use from now on (@fd itself when it stays),
- * or a negative errno if @fd was negative.
+ * ulk_hostfd_limit_lock() - hold RLIMIT_NOFILE still: no descriptor of
+ * ulk's is placed (and the soft limit raised for it) until the matching
+ * ulk_hostfd_limit_unlock().
  */
-int ulk_hostfd_move_high(int fd)
+void ulk_hostfd_limit_lock(void)
+{
+	pthread_mutex_lock(&limit_lock);
+}
+
+/**
+ * ulk_hostfd_limit_unlock() - end ulk_hostfd_limit_lock().
+ */
+void ulk_hostfd_limit_unlock(void)
+{
+	pthread_mutex_unlock(&limit_lock);
+}
+
+/*
+ * Place a copy of @fd at or above the soft limit, raising the limit for
+ * that call only. Return: the copy, or -1 (no room: limits equal, or
+ * nothing free below the cap).
+ */
+static int dup_above_limit(int fd)
+{
+	struct rlimit old, raised;
+	long cap, nfd = -1;
+
+	pthread_mutex_lock(&limit_lock);
+	/* Direct calls throughout: see ulk_host_poll() for why. */
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old) ||
+	    old.rlim_cur == RLIM_INFINITY || old.rlim_cur >= old.rlim_max ||
+	    old.rlim_cur >= ULK_HOSTFD_MAX)
+		goto out;
+	cap = 2 * (long)old.rlim_cur + LOW_FDS;
+	if (old.rlim_max != RLIM_INFINITY && (long)old.rlim_max < cap)
+		cap = (long)old.rlim_max;
+	if (cap > ULK_HOSTFD_MAX)
+		cap = ULK_HOSTFD_MAX;
+	raised.rlim_cur = (rlim_t)cap;
+	raised.rlim_max = old.rlim_max;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &raised, NULL))
+		goto out;
+	nfd = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (int)old.rlim_cur);
+	syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &old, NULL);
+out:
+	pthread_mutex_unlock(&limit_lock);
+	return (int)nfd;
+}
+
+/**
+ * ulk_hostfd_dup_high() - a close-on-exec copy of a descriptor, placed where
+ * ulk's own descriptors go (above).
+ * @fd: the descriptor; it stays open.
+ *
+ * Return: the copy, or -1 with errno set.
+ */
+int ulk_hostfd_dup_high(int fd)
 {
 	struct rlimit rl;
 	long floor = LOW_FDS;
 	int nfd;
 
-	if (fd < 0)
-		return fd;
+	nfd = dup_above_limit(fd);
+	if (nfd >= 0)
+		return nfd;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
 	    (long)(rl.rlim_cur / 2) > floor)
 		floor = (long)(rl.rlim_cur / 2);
 	if (floor > HIGH_FDS)
 		floor = HIGH_FDS;
-	if (fd >= floor)
-		return fd;
-	/* Direct calls: see ulk_host_poll() for why. */
 	nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (int)floor);
 	if (nfd < 0)
+		nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	return nfd;
+}
+
+/**
+ * ulk_hostfd_move_high() - move a descriptor ulk made for itself to where
+ * ulk's own descriptors go (above).
+ * @fd: a descriptor just created (close-on-exec is set on the new one).
+ *
+ * If no such number is free, @fd is kept as it is.
+ * Return: the descriptor to use from now on (@fd itself when it stays),
+ * or a negative errno if @fd was negative.
+ */
+int ulk_hostfd_move_high(int fd)
+{
+	int nfd;
+
+	if (fd < 0)
 		return fd;
+	nfd = ulk_hostfd_dup_high(fd);
+	if (nfd < 0 || nfd < fd) {
+		if (nfd >= 0)
+			syscall(SYS_close, nfd);
+		return fd;
+	}
 	syscall(SYS_close, fd);
 	return nfd;
+}
+
+/**
+ * ulk_host_open() - open() of a host file, never interposed (the preload
+ * shim serves some paths from ulk: tools/preload/files.c).
+ * @path: the path.
+ * @flags: open() flags (no O_CREAT).
+ * Return: the descriptor, or -1 with errno set.
+ */
+int ulk_host_open(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0);
 }
 
 /**

@@ -3,7 +3,13 @@
 #ifndef ULK_HOSTFD_H
 #define ULK_HOSTFD_H
 
+/* The highest number ulk places a descriptor of its own at, plus one. */
+#define ULK_HOSTFD_MAX	(1 << 20)
+
 int ulk_hostfd_move_high(int fd);
+int ulk_hostfd_dup_high(int fd);
+void ulk_hostfd_limit_lock(void);
+void ulk_hostfd_limit_unlock(void);
 
 /*
  * ulk's own waits on its own descriptors, as direct system calls. Inside
@@ -18,6 +24,7 @@ struct pollfd;
 struct iovec;
 struct msghdr;
 
+int ulk_host_open(const char *path, int flags);
 int ulk_host_epoll_create(void);
 int ulk_host_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms);

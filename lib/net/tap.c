@@ -38,7 +38,9 @@ struct tap {
 
 /*
  * The errors of a TAP whose interface is gone (deleted, its namespace
- * destroyed): -EPIPE, the backends' "peer gone for good".
+ * destroyed): -EPIPE, the backends' "peer gone for good". Not -EIO: that
+ * is a write to an interface that is down, whose frame is dropped as on a
+ * link without carrier; it comes up again.
  */
 static ssize_t tap_errno(int err)
 {
@@ -46,7 +48,6 @@ static ssize_t tap_errno(int err)
 	case EBADFD:
 	case ENXIO:
 	case ENODEV:
-	case EIO:
 		return -EPIPE;
 	case EWOULDBLOCK:
 		return -EAGAIN;

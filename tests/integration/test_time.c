@@ -123,7 +123,12 @@ static void check_stream(const struct stream_result *r, const char *who)
 {
 	double want = STREAM_NS / 1e9 * 100;
 
-	CHECK(!r->errors && r->changes >= want * 0.8 &&
+	/*
+	 * Every tick counted, but not every change seen: a host as loaded as
+	 * CI's can keep this thread off its CPU for a few ticks (74 changes
+	 * of 99 ticks seen so). The bug this guards against showed none.
+	 */
+	CHECK(!r->errors && r->changes >= want * 0.5 &&
 	      r->last - r->first >= want * 0.8 &&
 	      r->last - r->first <= want * 1.2,
 	      "jiffies advance during 1 s of times() calls %s: %ld ticks, "

@@ -74,7 +74,12 @@ void *shim_next(const char *name)
 	return p;
 }
 
-static void say(const char *fmt, ...)
+/**
+ * shim_say() - one line on the program's standard error, written straight
+ * to the host (never through the shim's own write()).
+ * @fmt: printf() format; the newline is added.
+ */
+void shim_say(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -106,7 +111,7 @@ static int add_device(const struct ulk_run_dev *d)
 	else
 		dev = ulk_netdev_add_pipe_path(d->name, d->pipe_role, &o);
 	if (dev < 0)
-		say("ulk-run: --net %s:%s: %s", d->kind == ULK_RUN_DEV_TAP ?
+		shim_say("ulk-run: --net %s:%s: %s", d->kind == ULK_RUN_DEV_TAP ?
 		    "tap" : "pipe", d->name, *ulk_netdev_last_error() ?
 		    ulk_netdev_last_error() : ulk_strerror(dev));
 	return dev;
@@ -130,7 +135,7 @@ static int add_address(int ifindex, const char *cidr, int family)
 						    ULK_IFA_F_NODAD);
 	}
 	if (err)
-		say("ulk-run: --ip%s %s: %s", family == AF_INET6 ? "6" : "",
+		shim_say("ulk-run: --ip%s %s: %s", family == AF_INET6 ? "6" : "",
 		    cidr, *ulk_if_errmsg() ? ulk_if_errmsg() : ulk_strerror(err));
 	return err;
 }
@@ -142,7 +147,7 @@ static int configure(const struct ulk_run_config *cfg)
 
 	err = ulk_if_set_up(ulk_if_index("lo"), 1);
 	if (err) {
-		say("ulk-run: cannot bring lo up: %s", ulk_strerror(err));
+		shim_say("ulk-run: cannot bring lo up: %s", ulk_strerror(err));
 		return err;
 	}
 	for (i = 0; i < cfg->n_devs; i++) {
@@ -151,7 +156,7 @@ static int configure(const struct ulk_run_config *cfg)
 		idx = ulk_netdev_ifindex(i);
 		err = idx < 0 ? idx : ulk_if_set_up(idx, 1);
 		if (err) {
-			say("ulk-run: --net %s: the kernel did not take the device: %s",
+			shim_say("ulk-run: --net %s: the kernel did not take the device: %s",
 			    d->name, ulk_strerror(err));
 			return err;
 		}
@@ -163,18 +168,18 @@ static int configure(const struct ulk_run_config *cfg)
 			return err;
 	}
 	if (*cfg->gw && (err = ulk_route_add_str("default", cfg->gw, 0))) {
-		say("ulk-run: --gw %s: %s", cfg->gw, ulk_strerror(err));
+		shim_say("ulk-run: --gw %s: %s", cfg->gw, ulk_strerror(err));
 		return err;
 	}
 	if (*cfg->gw6 && (err = ulk_route_add_str("default", cfg->gw6, 0))) {
-		say("ulk-run: --gw6 %s: %s", cfg->gw6, ulk_strerror(err));
+		shim_say("ulk-run: --gw6 %s: %s", cfg->gw6, ulk_strerror(err));
 		return err;
 	}
 	for (i = 0; i < cfg->n_sysctls; i++) {
 		err = ulk_sysctl_set(cfg->sysctls[i].name,
 				     cfg->sysctls[i].value);
 		if (err) {
-			say("ulk-run: --sysctl %s=%s: %s", cfg->sysctls[i].name,
+			shim_say("ulk-run: --sysctl %s=%s: %s", cfg->sysctls[i].name,
 			    cfg->sysctls[i].value, err == -ENOENT ?
 			    "ulk's kernel has no such setting" :
 			    ulk_strerror(err));
@@ -186,42 +191,73 @@ static int configure(const struct ulk_run_config *cfg)
 	return 0;
 }
 
-#define FD_SNAPSHOT	4096
+/* The open descriptors. */
+struct fd_list {
+	int *fd;
+	size_t n;
+};
 
-/* Which of the first FD_SNAPSHOT descriptors are open. */
-static void fd_snapshot(unsigned char *open)
+static int fd_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* List the open descriptors, sorted (none listed if that fails). */
+static void fd_snapshot(struct fd_list *l)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
+	size_t cap = 0;
 	long fd;
+	int *p;
 
-	memset(open, 0, FD_SNAPSHOT);
+	l->fd = NULL;
+	l->n = 0;
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
 		fd = strtol(de->d_name, NULL, 10);
-		if (de->d_name[0] != '.' && fd != dirfd(d) && fd < FD_SNAPSHOT)
-			open[fd] = 1;
+		if (de->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		if (l->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			p = realloc(l->fd, cap * sizeof(*p));
+			if (!p)
+				break;
+			l->fd = p;
+		}
+		l->fd[l->n++] = (int)fd;
 	}
 	closedir(d);
+	qsort(l->fd, l->n, sizeof(*l->fd), fd_cmp);
 }
 
-/* Mark what boot opened as ulk's own (see shim_fd_mark_internal()). */
-static void protect_boot_fds(const unsigned char *before)
+/*
+ * Mark what boot opened as ulk's own (see shim_fd_mark_internal()),
+ * wherever it lies (lib/hostfd.c places it above the soft limit if it can).
+ */
+static void protect_boot_fds(struct fd_list *before)
 {
-	static unsigned char after[FD_SNAPSHOT];
-	int fd;
+	struct fd_list after;
+	size_t i;
 
-	fd_snapshot(after);
-	for (fd = 0; fd < FD_SNAPSHOT; fd++)
-		if (after[fd] && !before[fd])
-			shim_fd_mark_internal(fd);
+	fd_snapshot(&after);
+	for (i = 0; i < after.n; i++)
+		if (!bsearch(&after.fd[i], before->fd, before->n,
+			     sizeof(*before->fd), fd_cmp))
+			shim_fd_mark_internal(after.fd[i]);
+	free(after.fd);
+	free(before->fd);
+	before->fd = NULL;
+	before->n = 0;
 }
 
 /* Boot and configure; boot_err says how it went, and was said. */
 static void boot_steps(void)
 {
-	static unsigned char before[FD_SNAPSHOT];
+	static struct fd_list before;
 	struct ulk_start_opts so = { 0 };
 	const char *env = getenv(ULK_RUN_OPTS_ENV);
 	char err[512];
@@ -229,11 +265,11 @@ static void boot_steps(void)
 
 	boot_err = ulk_run_parse_env(&cfg, env ? env : "", err, sizeof(err));
 	if (boot_err) {
-		say("ulk-run: %s", err);
+		shim_say("ulk-run: %s", err);
 		return;
 	}
 	shim_verbose = cfg.verbose;
-	fd_snapshot(before);
+	fd_snapshot(&before);
 	for (i = 0; i < cfg.n_devs; i++) {
 		boot_err = add_device(&cfg.devs[i]);
 		if (boot_err < 0)
@@ -244,7 +280,7 @@ static void boot_steps(void)
 	so.verbose = cfg.verbose;
 	boot_err = ulk_start(&so);
 	if (boot_err) {
-		say("ulk-run: cannot boot ulk: %s", ulk_strerror(boot_err));
+		shim_say("ulk-run: cannot boot ulk: %s", ulk_strerror(boot_err));
 		return;
 	}
 	booted = 1;
@@ -255,17 +291,17 @@ static void boot_steps(void)
 		return;
 	boot_err = shim_fdtable_init();
 	if (boot_err) {
-		say("ulk-run: cannot start the descriptor watcher: %s",
+		shim_say("ulk-run: cannot start the descriptor watcher: %s",
 		    ulk_strerror(boot_err));
 		return;
 	}
-	protect_boot_fds(before);
+	protect_boot_fds(&before);
 	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
 		       shim_fdtable_fork_child);
 	/* SIGTERM and its kind, at their default: flush, then die of them. */
 	ulk_signal_on_death(flush_before_death);
 	if (shim_verbose)
-		say("ulk-run: ulk is up in pid %d", (int)getpid());
+		shim_say("ulk-run: ulk is up in pid %d", (int)getpid());
 }
 
 static void boot(void)

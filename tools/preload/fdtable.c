@@ -71,12 +71,20 @@
  * the last reference closes ulk's descriptor, as the kernel's file
  * reference counting does (and so a closed socket leaves the ulk epoll
  * instances it was in when its last descriptor closes, as on Linux). A
- * slot owns two internal host descriptors of its own (a private duplicate
- * of A for draining and parking, and B; for a set, its mirror's A and B),
- * placed high (from RLIMIT_NOFILE's soft limit / 2) so that the program's
- * numbers stay where it expects them; the program cannot close them
+ * socket's slot owns one internal host descriptor, B (a set's: its
+ * mirror's A and B), placed where ulk keeps its own (lib/hostfd.c: above
+ * the soft RLIMIT_NOFILE when the hard limit allows, so the program keeps
+ * every number its limit gives it); the program cannot close them
  * (EBADF, as for a descriptor it never had), and dup2() onto one moves it
- * out of the way. The descriptors ulk itself opened at boot (TAP,
+ * out of the way. A itself is only ever the program's: the shadow is made
+ * not ready (A drained, a datagram parked from A) only after a call the
+ * program made on one of its descriptors of the socket, through that
+ * descriptor, under the slot's lock, which close() and dup2() onto it also
+ * take, so the number cannot be another file meanwhile. The watcher, which
+ * has no descriptor of A, only ever makes the shadow ready: a socket
+ * becomes unready only through the program's own calls (it reads the
+ * data, fills the send buffer), each of which brings the shadow up to
+ * date after it. The descriptors ulk itself opened at boot (TAP,
  * eventfds) are protected the same way, except that they cannot move:
  * dup2() onto one fails with EBUSY. Boot fills any gap among 0, 1 and 2
  * first, so they are never where a program redirects its standard streams.
@@ -88,7 +96,9 @@
  * (the mirror's descriptors are close-on-exec). After fork() the child
  * keeps the descriptors (closing them is fine) but has no ulk: its calls on
  * them, and its attempts to make new ulk sockets, fail with EOPNOTSUPP
- * (shim_forked).
+ * (shim_forked), and a wait on one returns at once (each is replaced, in
+ * the child only, by a host socket shut down both ways: readable, writable
+ * and hung up), so that the call that follows says what happened.
  *
  * Slots are freed by the watcher thread only (the "graveyard"), after the
  * epoll batch in which a just-closed socket (or set) may still appear: ulk
@@ -120,6 +130,7 @@
 #include <ulk/linux/poll.h>
 #include <ulk/linux/time_types.h>
 
+#include "hostfd.h"
 #include "shim.h"
 
 #define ENTRY_CLOEXEC	1UL	/* the program's FD_CLOEXEC view */
@@ -128,7 +139,7 @@
 #define ENTRY_FLAGS	7UL
 #define PARK_SIZE	1200
 #define WATCH_BATCH	64
-#define MAX_TABLE	(1 << 20)
+#define MAX_TABLE	ULK_HOSTFD_MAX
 
 /* What a slot stands for. */
 enum slot_kind {
@@ -143,9 +154,8 @@ enum slot_kind {
  * it.
  * @ufd: ulk's descriptor (the socket, or the set's ulk epoll instance).
  * @kind: an enum slot_kind.
- * @a: the shadow's end that shows readiness: for a socket a private
- *	duplicate of the program's A (drain, park); for a set the mirror
- *	that sits in its host epoll; -1 while a set has none.
+ * @a: for a set, its mirror's end that sits in its host epoll (-1 while
+ *	it has none); for a socket -1: A is only the program's (above).
  * @b: the shadow's other end (signal readable, unpark); -1 likewise.
  * @refs: descriptors naming the slot plus calls in flight (table_lock).
  * @lock: orders state reads and shadow updates.
@@ -181,7 +191,6 @@ struct shim_slot {
 
 static uintptr_t *table;
 static int table_size;
-static int internal_base;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shim_slot *graveyard;
 static int watch_epfd = -1;
@@ -210,9 +219,28 @@ static long host_close(int fd)
 
 static long host_dupfd_high(int fd)
 {
-	long r = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, internal_base);
+	return ulk_hostfd_dup_high(fd);
+}
 
-	return r < 0 ? syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0) : r;
+/*
+ * The descriptor of a slot's shadow A to drain and park through: a set's
+ * mirror, or for a socket @fd, the program's descriptor the caller came
+ * with, if it still names the slot (under s->lock, which close() and
+ * dup2() onto a socket's descriptor take before the number can change).
+ * Return: the descriptor, or -1 if there is none (the watcher).
+ */
+static int shadow_a(struct shim_slot *s, int fd)
+{
+	uintptr_t e;
+
+	if (s->kind == SLOT_EPOLL)
+		return s->a;
+	if ((unsigned int)fd >= table_limit())
+		return -1;
+	e = __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE);
+	if (!e || (e & (ENTRY_INTERNAL | ENTRY_EPOLL)) || entry_slot(e) != s)
+		return -1;
+	return fd;
 }
 
 /* --- shadow readiness ----------------------------------------------------- */
@@ -229,14 +257,16 @@ static void shadow_set_in(struct shim_slot *s)
 /* One system call drains up to DRAIN_BATCH queued bytes. */
 #define DRAIN_BATCH	16
 
-static void shadow_clear_in(struct shim_slot *s)
+static void shadow_clear_in(struct shim_slot *s, int a)
 {
 	struct mmsghdr msgs[DRAIN_BATCH];
 	long n;
 
+	if (a < 0)
+		return;		/* stays readable until a call of the program's */
 	memset(msgs, 0, sizeof(msgs));
 	while (s->queued > 0) {
-		n = syscall(SYS_recvmmsg, s->a, msgs, s->queued < DRAIN_BATCH ?
+		n = syscall(SYS_recvmmsg, a, msgs, s->queued < DRAIN_BATCH ?
 			    s->queued : DRAIN_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
@@ -253,11 +283,13 @@ static void shadow_set_out(struct shim_slot *s)
 	s->out = 1;
 }
 
-static void shadow_clear_out(struct shim_slot *s)
+static void shadow_clear_out(struct shim_slot *s, int a)
 {
 	static const char park[PARK_SIZE];
 
-	syscall(SYS_sendto, s->a, park, sizeof(park), MSG_DONTWAIT, NULL, 0);
+	if (a < 0)
+		return;		/* stays writable until a call of the program's */
+	syscall(SYS_sendto, a, park, sizeof(park), MSG_DONTWAIT, NULL, 0);
 	s->out = 0;
 }
 
@@ -281,9 +313,11 @@ static void watch_arm(struct shim_slot *s, int op)
  * Make the shadow's readiness the ulk socket's (or the set's: readable
  * while its ulk instance has events). @edge: called for an event from ulk,
  * so a socket that stays readable still gives its waiters an edge, and a
- * set's one-shot registration has fired.
+ * set's one-shot registration has fired. @fd: the program's descriptor
+ * the call came with, or -1 (the watcher: it only makes a socket's shadow
+ * ready, shadow_a()).
  */
-static void slot_sync(struct shim_slot *s, int edge)
+static void slot_sync(struct shim_slot *s, int edge, int fd)
 {
 	struct ulk_pollfd p = {
 		.fd = s->ufd,
@@ -317,12 +351,12 @@ static void slot_sync(struct shim_slot *s, int edge)
 		if (out)
 			shadow_set_out(s);
 		else
-			shadow_clear_out(s);
+			shadow_clear_out(s, shadow_a(s, fd));
 	}
 	if (in && (!s->in || (edge && s->edge)))
 		shadow_set_in(s);
 	else if (!in && s->in)
-		shadow_clear_in(s);
+		shadow_clear_in(s, shadow_a(s, fd));
 	/*
 	 * A set's watcher registration is one-shot: it fires once the set
 	 * has events and stays quiet while the mirror says so; re-armed only
@@ -422,8 +456,32 @@ int shim_get(int fd, struct shim_ref *ref)
 	}
 	ref->slot = s;
 	ref->ufd = s->ufd;
+	ref->fd = fd;
 	ref->priv = NULL;
 	return 1;
+}
+
+/**
+ * shim_is_ulk() - whether a descriptor is one the shim serves (a ulk
+ * socket or ulk file; also in a forked child, whose calls on it fail).
+ * @fd: the program's descriptor.
+ *
+ * Return: 1 if it is, else 0.
+ */
+int shim_is_ulk(int fd)
+{
+	struct shim_ref ref;
+	int saved = errno;
+
+	switch (shim_get(fd, &ref)) {
+	case 1:
+		shim_put(&ref);
+		return 1;
+	case -1:
+		errno = saved;
+		return 1;
+	}
+	return 0;
 }
 
 /**
@@ -457,6 +515,7 @@ int shim_get_epoll(int fd, struct shim_ref *ref)
 		return 0;
 	ref->slot = s;
 	ref->ufd = s->ufd;
+	ref->fd = fd;
 	ref->priv = s->priv;
 	return 1;
 }
@@ -488,7 +547,7 @@ long shim_finish(struct shim_ref *ref, long ret)
 {
 	int err = errno;
 
-	slot_sync(ref->slot, 0);
+	slot_sync(ref->slot, 0, ref->fd);
 	slot_put(ref->slot);
 	errno = err;
 	return shim_errno(ret);
@@ -548,15 +607,12 @@ int shim_fd_install(int ufd, int cloexec)
 	/* The minimum send buffer: one parked datagram makes A unwritable. */
 	syscall(SYS_setsockopt, sv[0], SOL_SOCKET, SO_SNDBUF, &one,
 		sizeof(one));
-	s->a = host_dupfd_high(sv[0]);
+	s->a = -1;
 	s->b = host_dupfd_high(sv[1]);
 	host_close(sv[1]);
-	if (s->a < 0 || s->b < 0 || sv[0] >= table_size ||
-	    s->a >= table_size || s->b >= table_size) {
+	if (s->b < 0 || sv[0] >= table_size || s->b >= table_size) {
 		err = EMFILE;
 		host_close(sv[0]);
-		if (s->a >= 0)
-			host_close(s->a);
 		if (s->b >= 0)
 			host_close(s->b);
 		goto fail;
@@ -567,7 +623,6 @@ int shim_fd_install(int ufd, int cloexec)
 	pthread_mutex_init(&s->lock, NULL);
 
 	pthread_mutex_lock(&table_lock);
-	table[s->a] = (uintptr_t)s | ENTRY_INTERNAL;
 	table[s->b] = (uintptr_t)s | ENTRY_INTERNAL;
 	__atomic_store_n(&table[sv[0]], (uintptr_t)s |
 			 (cloexec ? ENTRY_CLOEXEC : 0), __ATOMIC_RELEASE);
@@ -775,7 +830,7 @@ int shim_epoll_mirror(struct shim_ref *ref, int epfd)
 			return -1;
 		}
 	}
-	slot_sync(s, 0);
+	slot_sync(s, 0, -1);
 	return 0;
 }
 
@@ -824,10 +879,43 @@ int shim_fd_watch(int fd, int edge)
 			    ULK_EPOLLPRI | ULK_EPOLLET;
 		ev.data = (unsigned long)s;
 		ulk_sys_epoll_ctl(watch_epfd, ULK_EPOLL_CTL_ADD, s->ufd, &ev);
-		slot_sync(s, 0);
+		slot_sync(s, 0, fd);
 	}
 	slot_put(s);
 	return 1;
+}
+
+/*
+ * Before the host descriptor @fd may stop being the program's A of a
+ * socket (close, dup2 onto it): take that socket's lock, so that no call
+ * finishing on the socket drains or parks through the number while it
+ * changes (shadow_a()). Return: the slot held and locked, or NULL.
+ */
+static struct shim_slot *slot_hold_lock(int fd)
+{
+	struct shim_slot *s = NULL;
+	uintptr_t e;
+
+	if (shim_forked)	/* its copies of the locks may be held */
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	e = (unsigned int)fd < (unsigned int)table_size ? table[fd] : 0;
+	if (e && !(e & (ENTRY_INTERNAL | ENTRY_EPOLL))) {
+		s = entry_slot(e);
+		s->refs++;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (s)
+		pthread_mutex_lock(&s->lock);
+	return s;
+}
+
+static void slot_drop_lock(struct shim_slot *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_unlock(&s->lock);
+	slot_put(s);
 }
 
 /**
@@ -840,19 +928,22 @@ int shim_fd_watch(int fd, int edge)
  */
 int shim_fd_close(int fd)
 {
-	struct shim_slot *s;
+	struct shim_slot *s, *held;
 
 	if (shim_fd_is_internal(fd)) {
 		errno = EBADF;
 		return -1;
 	}
+	held = slot_hold_lock(fd);
 	pthread_mutex_lock(&table_lock);
 	s = entry_remove_locked(fd);
 	pthread_mutex_unlock(&table_lock);
+	/* The number is free for reuse only now that the entry is gone. */
+	if (s)
+		host_close(fd);
+	slot_drop_lock(held);
 	if (!s)
 		return 0;
-	/* The number is free for reuse only now that the entry is gone. */
-	host_close(fd);
 	slot_put(s);
 	return 1;
 }
@@ -872,7 +963,7 @@ int shim_fd_close(int fd)
  */
 int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 {
-	struct shim_slot *s = NULL, *old = NULL;
+	struct shim_slot *s = NULL, *old = NULL, *held = NULL;
 	uintptr_t e = 0;
 	int sock;
 	long r;
@@ -881,6 +972,8 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 		errno = EBADF;
 		return -1;
 	}
+	if (newfd >= 0 && newfd != oldfd)
+		held = slot_hold_lock(newfd);
 	pthread_mutex_lock(&table_lock);
 	if ((unsigned int)oldfd < (unsigned int)table_size)
 		e = table[oldfd];
@@ -914,6 +1007,7 @@ int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec)
 		}
 	}
 	pthread_mutex_unlock(&table_lock);
+	slot_drop_lock(held);
 	if (old)
 		slot_put(old);
 	return (int)r;
@@ -1044,7 +1138,7 @@ static void *watch_main(void *arg)
 			break;
 		for (i = 0; i < n; i++)
 			slot_sync((struct shim_slot *)(unsigned long)evs[i].data,
-				  1);
+				  1, -1);
 	}
 	return NULL;
 }
@@ -1076,9 +1170,6 @@ int shim_fdtable_init(void)
 		return -errno;
 	table = mem;
 	__atomic_store_n(&table_size, (int)size, __ATOMIC_RELEASE);
-	internal_base = (int)(rl.rlim_cur / 2);
-	if (internal_base < 16)
-		internal_base = 16;
 
 	fd = ulk_sys_epoll_create1(ULK_EPOLL_CLOEXEC);
 	if (fd < 0)
@@ -1122,13 +1213,28 @@ void shim_fdtable_fork_parent(void)
 	pthread_mutex_unlock(&table_lock);
 }
 
+/*
+ * A host socket shut down both ways, its peer gone: always readable,
+ * writable and hung up. Return: it (close-on-exec), or -1.
+ */
+static int dead_socket(void)
+{
+	int sv[2];
+
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	syscall(SYS_close, sv[1]);
+	syscall(SYS_shutdown, sv[0], SHUT_RDWR);
+	return sv[0];
+}
+
 /**
  * shim_fdtable_fork_child() - after fork(), in the child, which has no ulk.
  */
 void shim_fdtable_fork_child(void)
 {
 	char msg[256];
-	int fd, n, sockets = 0;
+	int fd, n, dead, sockets = 0;
 
 	pthread_mutex_init(&table_lock, NULL);
 	shim_forked = 1;
@@ -1139,6 +1245,7 @@ void shim_fdtable_fork_child(void)
 	 * exits and refuse every later ulk-run on it) and keeps the
 	 * program's, on which every call fails (EOPNOTSUPP).
 	 */
+	dead = dead_socket();
 	for (fd = 0; fd < table_size; fd++) {
 		uintptr_t e = table[fd];
 
@@ -1148,9 +1255,14 @@ void shim_fdtable_fork_child(void)
 			syscall(SYS_close, fd);
 			table[fd] = 0;
 		} else if (!(e & ENTRY_EPOLL)) {
+			/* A wait on it returns at once; the call after fails. */
+			if (dead >= 0)
+				syscall(SYS_dup3, dead, fd, O_CLOEXEC);
 			sockets++;
 		}
 	}
+	if (dead >= 0)
+		syscall(SYS_close, dead);
 	if (sockets && !fork_said) {
 		n = snprintf(msg, sizeof(msg),
 			     "ulk-run: process %d forked process %d with %d ulk "

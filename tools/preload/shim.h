@@ -20,11 +20,13 @@ struct shim_slot;
  * behind a descriptor.
  * @slot: the socket's slot; the reference keeps it (and @ufd) alive.
  * @ufd: ulk's descriptor for the socket (for a set, its ulk instance).
+ * @fd: the program's descriptor it was looked up by.
  * @priv: for a set, epoll.c's record of it; else NULL.
  */
 struct shim_ref {
 	struct shim_slot *slot;
 	int ufd;
+	int fd;
 	void *priv;
 };
 
@@ -38,6 +40,7 @@ static inline unsigned long long shim_mirror_data(const struct shim_ref *ref)
 }
 
 int shim_get(int fd, struct shim_ref *ref);
+int shim_is_ulk(int fd);
 long shim_finish(struct shim_ref *ref, long ret);
 void shim_put(struct shim_ref *ref);
 short shim_revents(struct shim_ref *ref, short events);
@@ -68,6 +71,7 @@ const char *shim_dns(int i);
 int shim_unavailable(void);
 void shim_boot_on_epoll(void);
 long shim_errno(long ret);
+void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct timespec;
 void shim_deadline(struct timespec *deadline, const struct timespec *tmo);

@@ -32,6 +32,7 @@
 #include <ulk/netdev.h>
 
 #include "cpulist.h"
+#include "hostfd.h"
 #include "options.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -738,7 +739,8 @@ static int check_tap(const char *name, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The host's file, also when the preload shim parses the options. */
+	fd = ulk_host_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "tap:%s: not a TAP interface", name);
 		return -EINVAL;

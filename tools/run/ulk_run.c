@@ -21,7 +21,9 @@
  *     settings, in a child (this program again, with the shim booting it
  *     before main, see ULK_RUN_PID), which exits at once and so releases
  *     the devices;
- *  6. the program is executed. Its shim boots ulk at its first socket (or
+ *  6. the program is executed (not a statically linked one, which the
+ *     shim cannot serve), under a seccomp filter that makes socket calls
+ *     bypassing the shim fail (confine.c). Its shim boots ulk at its first socket (or
  *     epoll instance), processes it starts at their first socket: only a
  *     process that uses the network holds the devices, and one that never
  *     does (a shell, timeout, setpriv) has none of ulk's threads either.
@@ -43,6 +45,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confine.h"
 #include "options.h"
 
 #define CHECK_BOOT_ARG	"--internal-check-boot"
@@ -89,8 +92,11 @@ static const char usage_text[] =
 "\n"
 "Options take their value as the next argument or after '=' (--mtu=9000).\n"
 "The shim is ULK_PRELOAD if set, else ../lib/libulk-preload.so beside\n"
-"ulk-run. Exit status: 2 for bad options, 127 if PROGRAM is not found,\n"
-"126 if it cannot be run, else PROGRAM's.\n";
+"ulk-run. Socket calls that bypass the shim (raw system calls, as Go\n"
+"makes them; io_uring) fail instead of reaching the host's network (a\n"
+"seccomp filter; without CAP_SYS_ADMIN it sets no_new_privs), and\n"
+"statically linked programs are refused. Exit status: 2 for bad options,\n"
+"127 if PROGRAM is not found, 126 if it cannot be run, else PROGRAM's.\n";
 
 static __attribute__((noreturn, format(printf, 2, 3)))
 void die(int status, const char *fmt, ...)
@@ -281,7 +287,8 @@ static void check_not_secure(const char *path)
 		    path);
 }
 
-static void find_program(const char *prog)
+/* Find PROGRAM as execvp() will; its path in @found (PATH_MAX bytes). */
+static void find_program(const char *prog, char *found)
 {
 	const char *path = getenv("PATH"), *dir, *end, *why;
 	char cand[PATH_MAX];
@@ -293,6 +300,7 @@ static void find_program(const char *prog)
 		if (status)
 			die(status, "%s: %s", prog, why);
 		check_not_secure(prog);
+		snprintf(found, PATH_MAX, "%s", prog);
 		return;
 	}
 	if (!path)
@@ -306,6 +314,7 @@ static void find_program(const char *prog)
 			status = runnable(cand, &why);
 			if (!status) {
 				check_not_secure(cand);
+				snprintf(found, PATH_MAX, "%s", cand);
 				return;
 			}
 			best = status;
@@ -362,7 +371,7 @@ int main(int argc, char **argv)
 	static struct ulk_run_config cfg;
 	struct ulk_run_argv opts = { 0 };
 	const char *config = NULL;
-	char err[512], shim[PATH_MAX], *env, *p;
+	char err[512], shim[PATH_MAX], path[PATH_MAX], *env, *p;
 	int prog, used = 0, from = -1, to = -1, e;
 
 	/* The child of check_boot(): the shim booted ulk before main. */
@@ -382,7 +391,18 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "%s", err);
 	find_shim(shim);
 	check_preloads(cfg.preloads);
-	find_program(argv[prog]);
+	find_program(argv[prog], path);
+	switch (ulk_run_check_binary(path)) {
+	case ULK_BINARY_STATIC:
+		die(EXIT_NOEXEC, "%s: statically linked: the preload shim cannot be loaded into it, so its sockets would be the host's; refused",
+		    path);
+	case ULK_BINARY_GO:
+		fprintf(stderr, "ulk-run: %s is a Go program: Go makes its socket calls itself, past the shim, so they fail (EAFNOSUPPORT) rather than use the host's network\n",
+			path);
+		break;
+	case ULK_BINARY_DYNAMIC:
+		break;
+	}
 
 	env = canonical(&opts);
 	if (setenv(ULK_RUN_OPTS_ENV, env, 1))
@@ -404,6 +424,8 @@ int main(int argc, char **argv)
 	free(env);
 	ulk_run_argv_free(&opts);
 
+	if (ulk_run_confine(err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
 	execvp(argv[prog], argv + prog);
 	e = errno;
 	die(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC, "%s: %s", argv[prog],
