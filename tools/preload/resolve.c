@@ -38,18 +38,11 @@
 #include <ulk/linux/poll.h>
 #include <ulk/linux/time_types.h>
 
+#include "dnsmsg.h"
 #include "shim.h"
 
-#define MAX_ADDRS	16
 #define MAX_SEARCH	6
 #define DNS_PORT	53
-#define T_A		1
-#define T_AAAA		28
-
-struct addr {
-	int family;
-	unsigned char bytes[16];
-};
 
 struct resolver {
 	struct sockaddr_storage ns[3];
@@ -123,16 +116,17 @@ static void read_resolv_conf(struct resolver *r)
 }
 
 /* /etc/hosts: the addresses of @name of the wanted family. */
-static int hosts_lookup(const char *name, int family, struct addr *out)
+static int hosts_lookup(const char *name, int family,
+			struct shim_dns_addr *out)
 {
 	char line[1024], *tok, *save, *addr;
-	struct addr a;
+	struct shim_dns_addr a;
 	int n = 0;
 	FILE *f = fopen("/etc/hosts", "re");
 
 	if (!f)
 		return 0;
-	while (n < MAX_ADDRS && fgets(line, sizeof(line), f)) {
+	while (n < SHIM_DNS_MAX_ADDRS && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "#")] = 0;
 		addr = strtok_r(line, " \t\r\n", &save);
 		if (!addr)
@@ -155,112 +149,27 @@ static int hosts_lookup(const char *name, int family, struct addr *out)
 	return n;
 }
 
-static int build_query(unsigned char *q, const char *name, int type,
-		       unsigned short id)
-{
-	const char *label = name;
-	int len = 12;
-
-	memset(q, 0, 12);
-	q[0] = id >> 8;
-	q[1] = id & 0xff;
-	q[2] = 0x01;		/* recursion desired */
-	q[5] = 1;		/* one question */
-	while (*label) {
-		size_t l = strcspn(label, ".");
-
-		if (l == 0 || l > 63 || len + (int)l + 6 > 300)
-			return -1;
-		q[len++] = (unsigned char)l;
-		memcpy(q + len, label, l);
-		len += (int)l;
-		label += l;
-		if (*label == '.')
-			label++;
-	}
-	q[len++] = 0;
-	q[len++] = 0;
-	q[len++] = (unsigned char)type;
-	q[len++] = 0;
-	q[len++] = 1;		/* class IN */
-	return len;
-}
-
-/* Past a (possibly compressed) name at @p; -1 if it runs off the end. */
-static int skip_name(const unsigned char *m, int len, int p)
-{
-	while (p < len) {
-		if (!m[p])
-			return p + 1;
-		if ((m[p] & 0xc0) == 0xc0)
-			return p + 2 <= len ? p + 2 : -1;
-		p += m[p] + 1;
-	}
-	return -1;
-}
-
-/*
- * The A/AAAA records of an answer. Return: how many were added to @out
- * (from @n), or -1 for "no such name", -2 for a server failure.
- */
-static int parse_answer(const unsigned char *m, int len, struct addr *out,
-			int n)
-{
-	int qd, an, p = 12, type, rdlen;
-
-	if (len < 12 || !(m[2] & 0x80))
-		return -2;
-	if ((m[3] & 0x0f) == 3)
-		return -1;
-	if (m[3] & 0x0f)
-		return -2;
-	qd = m[4] << 8 | m[5];
-	an = m[6] << 8 | m[7];
-	while (qd-- > 0 && p >= 0) {
-		p = skip_name(m, len, p);
-		p = p < 0 ? -1 : p + 4;
-	}
-	while (an-- > 0 && p >= 0 && n < MAX_ADDRS) {
-		p = skip_name(m, len, p);
-		if (p < 0 || p + 10 > len)
-			break;
-		type = m[p] << 8 | m[p + 1];
-		rdlen = m[p + 8] << 8 | m[p + 9];
-		p += 10;
-		if (p + rdlen > len)
-			break;
-		if ((type == T_A && rdlen == 4) ||
-		    (type == T_AAAA && rdlen == 16)) {
-			out[n].family = type == T_A ? AF_INET : AF_INET6;
-			memcpy(out[n].bytes, m + p, rdlen);
-			n++;
-		}
-		p += rdlen;
-	}
-	return n;
-}
-
 /*
  * Ask the name servers about @name (A and/or AAAA), from a ulk socket.
  * Return: addresses found (>= 0), or an EAI_* error.
  */
 static int dns_lookup(const struct resolver *r, const char *name, int family,
-		      struct addr *out)
+		      struct shim_dns_addr *out)
 {
 	int types[2], n_types = 0, s, attempt, t, n = 0, got, answered;
-	unsigned char q[2][320], m[1500];
+	unsigned char q[2][SHIM_DNS_QUERY_MAX], m[1500];
 	unsigned short id[2];
 	int qlen[2], nxdomain = 0;
 	long fd, len;
 
 	if (family != AF_INET6)
-		types[n_types++] = T_A;
+		types[n_types++] = SHIM_DNS_T_A;
 	if (family != AF_INET)
-		types[n_types++] = T_AAAA;
+		types[n_types++] = SHIM_DNS_T_AAAA;
 	for (t = 0; t < n_types; t++) {
 		if (getrandom(&id[t], sizeof(id[t]), 0) != sizeof(id[t]))
 			id[t] = (unsigned short)(0x5a00 + t);
-		qlen[t] = build_query(q[t], name, types[t], id[t]);
+		qlen[t] = shim_dns_build_query(q[t], name, types[t], id[t]);
 		if (qlen[t] < 0)
 			return EAI_NONAME;
 	}
@@ -297,7 +206,8 @@ static int dns_lookup(const struct resolver *r, const char *name, int family,
 				if (t == n_types)
 					continue;	/* not ours */
 				answered++;
-				got = parse_answer(m, (int)len, out, n);
+				got = shim_dns_parse_answer(m, (int)len, out,
+							    n);
 				if (got == -1)
 					nxdomain = 1;
 				else if (got >= 0)
@@ -312,7 +222,7 @@ static int dns_lookup(const struct resolver *r, const char *name, int family,
 }
 
 /* Try the search list the way resolv.conf(5) says. */
-static int lookup(const char *node, int family, struct addr *out)
+static int lookup(const char *node, int family, struct shim_dns_addr *out)
 {
 	struct resolver r = { 0 };
 	char name[512];
@@ -358,7 +268,7 @@ int getaddrinfo(const char *node, const char *service,
 	static int (*next)(const char *, const char *,
 			   const struct addrinfo *, struct addrinfo **);
 	struct addrinfo h = { 0 }, *head = NULL, **tail = &head, *one;
-	struct addr addrs[MAX_ADDRS];
+	struct shim_dns_addr addrs[SHIM_DNS_MAX_ADDRS];
 	char text[INET6_ADDRSTRLEN];
 	int n, i, err = 0;
 
@@ -376,7 +286,7 @@ int getaddrinfo(const char *node, const char *service,
 		return n ? n : EAI_NONAME;
 	/* IPv4 first: a ulk with only IPv4 configured connects at once. */
 	for (i = 0; i < 2 * n; i++) {
-		const struct addr *a = &addrs[i % n];
+		const struct shim_dns_addr *a = &addrs[i % n];
 		struct addrinfo nh = h;
 
 		if ((a->family == AF_INET) != (i < n))
@@ -407,7 +317,8 @@ int getaddrinfo(const char *node, const char *service,
  * name, the address bytes and the pointer arrays. Return: 0 or ERANGE.
  */
 static int fill_hostent(struct hostent *h, const char *name, int af,
-			const struct addr *addrs, int n, char *buf, size_t len)
+			const struct shim_dns_addr *addrs, int n, char *buf,
+			size_t len)
 {
 	size_t alen = af == AF_INET ? 4 : 16, need, nlen = strlen(name) + 1;
 	char **list, *p;
@@ -443,7 +354,7 @@ static int fill_hostent(struct hostent *h, const char *name, int af,
 static int hostent_lookup(const char *name, int af, struct hostent *h,
 			  char *buf, size_t len, int *herr)
 {
-	struct addr addrs[MAX_ADDRS];
+	struct shim_dns_addr addrs[SHIM_DNS_MAX_ADDRS];
 	int n;
 
 	if (af != AF_INET && af != AF_INET6) {
