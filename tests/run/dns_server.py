@@ -5,13 +5,18 @@ A DNS server just big enough for tests: answers A and AAAA queries over UDP
 for the names given, NXDOMAIN for others, and logs each query's source
 address and name, one line each, to LOG.
 
-Usage: dns_server.py ADDR LOG NAME=IPV4[,IPV6] ...
-Prints READY once listening.
+Usage: dns_server.py [--mode=MODE] ADDR LOG NAME=IPV4[,IPV6] ...
+Prints READY once listening. MODE misbehaves as servers and paths do:
+  dup    each A reply is sent twice, each AAAA reply 0.3 s late
+  junk   no answers; a datagram that is not a reply to any query is sent
+         back every 0.3 s for 10 s after each query
 """
 import ipaddress
 import socket
 import struct
 import sys
+import threading
+import time
 
 
 def parse_name(msg, p):
@@ -22,10 +27,29 @@ def parse_name(msg, p):
     return ".".join(labels).lower(), p + 1
 
 
+def later(delay, fn, *args):
+    t = threading.Timer(delay, fn, args)
+    t.daemon = True
+    t.start()
+
+
+def junk(s, peer):
+    for _ in range(33):
+        try:
+            s.sendto(b"\xff\xfe not a reply", peer)
+        except OSError:
+            pass
+        time.sleep(0.3)
+
+
 def main():
-    addr, log = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    mode = ""
+    if args and args[0].startswith("--mode="):
+        mode = args.pop(0)[7:]
+    addr, log = args[0], args[1]
     names = {}
-    for spec in sys.argv[3:]:
+    for spec in args[2:]:
         name, ips = spec.split("=")
         names[name.lower()] = [ipaddress.ip_address(x) for x in ips.split(",")]
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -40,6 +64,9 @@ def main():
             qtype = struct.unpack("!H", msg[p:p + 2])[0]
             out.write("%s %s %d\n" % (peer[0], name, qtype))
             question = msg[12:p + 4]
+            if mode == "junk":
+                threading.Thread(target=junk, args=(s, peer), daemon=True).start()
+                continue
             if name not in names:
                 s.sendto(struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question, peer)
                 continue
@@ -48,7 +75,13 @@ def main():
             body = b""
             for a in answers:
                 body += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(a.packed)) + a.packed
-            s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, len(answers), 0, 0) + question + body, peer)
+            reply = struct.pack("!HHHHHH", qid, 0x8180, 1, len(answers), 0, 0) + question + body
+            if mode == "dup" and qtype == 28:
+                later(0.3, s.sendto, reply, peer)
+                continue
+            s.sendto(reply, peer)
+            if mode == "dup":
+                s.sendto(reply, peer)
 
 
 main()

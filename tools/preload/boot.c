@@ -422,6 +422,8 @@ __attribute__((constructor)) static void shim_init(void)
 		pthread_once(&boot_once, boot);
 		if (boot_err)
 			_exit(2);
+		/* Once per ulk-run: the settings' check is this process. */
+		shim_dns_report(shim_verbose);
 	}
 }
 

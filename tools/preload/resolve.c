@@ -12,6 +12,17 @@
  *  - otherwise /etc/hosts, then DNS over UDP from a ulk socket to the name
  *    servers of --dns, or else of /etc/resolv.conf (with its search list,
  *    ndots, timeout and attempts), A and AAAA as the hints ask;
+ *  - a name server on the host's loopback (a local stub such as
+ *    systemd-resolved's 127.0.0.53) cannot be reached through ulk, whose
+ *    loopback is its own: it is skipped, and systemd-resolved's upstream
+ *    list (/run/systemd/resolve/resolv.conf) used if there is one. The
+ *    process that checks the settings for ulk-run says so once, with the
+ *    servers in use (always with --verbose); a lookup that no server
+ *    answers says once which servers were asked and that --dns picks
+ *    others;
+ *  - each server gets timeout seconds per attempt for all the queries of a
+ *    lookup (replies that are not ours do not extend it), and each query
+ *    is answered once (a duplicated reply is not the other's answer);
  *  - each address found is turned into the result list by glibc's
  *    getaddrinfo() on the numeric form, so services, socket types and
  *    flags are glibc's, and freeaddrinfo() frees the list as usual.
@@ -31,8 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <ulk/ulk.h>
 #include <ulk/linux/poll.h>
@@ -44,9 +57,15 @@
 #define MAX_SEARCH	6
 #define DNS_PORT	53
 
+#define MAX_NS		3
+#define SYSTEMD_RESOLV	"/run/systemd/resolve/resolv.conf"
+
 struct resolver {
-	struct sockaddr_storage ns[3];
+	struct sockaddr_storage ns[MAX_NS];
 	int n_ns;
+	char skipped[MAX_NS][INET6_ADDRSTRLEN];	/* loopback servers left out */
+	int n_skipped;
+	const char *source;
 	char search[MAX_SEARCH][256];
 	int n_search;
 	int ndots;
@@ -54,13 +73,32 @@ struct resolver {
 	int attempts;
 };
 
-static void add_server(struct resolver *r, const char *text)
+/* Whether @text is an address on the host's loopback. */
+static int is_loopback(const char *text)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, text, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, text, &a6) == 1 &&
+	       IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* @host_file: from a host file, where loopback means the host's. */
+static void add_server(struct resolver *r, const char *text, int host_file)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&r->ns[r->n_ns];
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&r->ns[r->n_ns];
 
-	if (r->n_ns == 3)
+	if (r->n_ns == MAX_NS)
 		return;
+	if (host_file && is_loopback(text)) {
+		if (r->n_skipped < MAX_NS)
+			snprintf(r->skipped[r->n_skipped++],
+				 sizeof(r->skipped[0]), "%s", text);
+		return;
+	}
 	memset(&r->ns[r->n_ns], 0, sizeof(r->ns[0]));
 	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
@@ -73,6 +111,23 @@ static void add_server(struct resolver *r, const char *text)
 	}
 }
 
+/* The name servers of a resolv.conf(5) file other than /etc's. */
+static void read_servers(struct resolver *r, const char *path)
+{
+	char line[512], *tok, *save;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (tok && !strcmp(tok, "nameserver") &&
+		    (tok = strtok_r(NULL, " \t\r\n", &save)))
+			add_server(r, tok, 1);
+	}
+	fclose(f);
+}
+
 static void read_resolv_conf(struct resolver *r)
 {
 	char line[512], *tok, *save;
@@ -82,8 +137,9 @@ static void read_resolv_conf(struct resolver *r)
 	r->ndots = 1;
 	r->timeout_s = 5;
 	r->attempts = 2;
+	r->source = shim_n_dns() ? "--dns" : "/etc/resolv.conf";
 	for (i = 0; i < shim_n_dns(); i++)
-		add_server(r, shim_dns(i));
+		add_server(r, shim_dns(i), 0);
 	f = fopen("/etc/resolv.conf", "re");
 	if (!f)
 		return;
@@ -94,7 +150,7 @@ static void read_resolv_conf(struct resolver *r)
 		if (!strcmp(tok, "nameserver") && !shim_n_dns()) {
 			tok = strtok_r(NULL, " \t\r\n", &save);
 			if (tok)
-				add_server(r, tok);
+				add_server(r, tok, 1);
 		} else if (!strcmp(tok, "search") || !strcmp(tok, "domain")) {
 			r->n_search = 0;
 			while ((tok = strtok_r(NULL, " \t\r\n", &save)) &&
@@ -113,6 +169,74 @@ static void read_resolv_conf(struct resolver *r)
 		}
 	}
 	fclose(f);
+	/* A local stub only: its upstream servers, if it is systemd's. */
+	if (!r->n_ns && r->n_skipped) {
+		read_servers(r, SYSTEMD_RESOLV);
+		if (r->n_ns)
+			r->source = SYSTEMD_RESOLV;
+	}
+}
+
+/* The servers of @r as text, "a, b" ("none" if none). */
+static void servers_text(const struct resolver *r, char *buf, size_t size)
+{
+	char text[INET6_ADDRSTRLEN];
+	size_t used = 0;
+	int i;
+
+	snprintf(buf, size, "none");
+	for (i = 0; i < r->n_ns && used < size; i++) {
+		const struct sockaddr *sa = (const void *)&r->ns[i];
+		const void *a = sa->sa_family == AF_INET ?
+			(const void *)&((const struct sockaddr_in *)sa)->sin_addr :
+			(const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		inet_ntop(sa->sa_family, a, text, sizeof(text));
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 i ? ", " : "", text);
+	}
+}
+
+/**
+ * shim_dns_report() - say which name servers lookups will use, when that
+ * needs saying: a loopback server was left out (always), or @verbose.
+ * @verbose: --verbose was given.
+ */
+void shim_dns_report(int verbose)
+{
+	struct resolver r = { 0 };
+	char list[256];
+
+	read_resolv_conf(&r);
+	servers_text(&r, list, sizeof(list));
+	if (r.n_skipped && !r.n_ns)
+		shim_say("ulk-run: /etc/resolv.conf's name server %s is on the host's loopback, which ulk's network cannot reach: name lookups will fail; give --dns ADDR (a server reachable through ulk)",
+			 r.skipped[0]);
+	else if (r.n_skipped)
+		shim_say("ulk-run: /etc/resolv.conf's name server %s is on the host's loopback, which ulk's network cannot reach; lookups use %s (from %s); --dns ADDR picks others",
+			 r.skipped[0], list, r.source);
+	else if (verbose)
+		shim_say("ulk-run: name lookups use %s (from %s)", list,
+			 r.n_ns ? r.source : "nowhere: no nameserver in /etc/resolv.conf");
+}
+
+/* Once per process: no server answered a lookup. */
+static void say_unanswered(const struct resolver *r)
+{
+	static int said;
+	char list[256];
+
+	if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return;
+	if (!r->n_ns) {
+		shim_say("ulk-run: no name server to ask (%s): give --dns ADDR, a server reachable through ulk",
+			 r->n_skipped ? "/etc/resolv.conf's are on the host's loopback, which ulk's network cannot reach" :
+			 "none in /etc/resolv.conf");
+		return;
+	}
+	servers_text(r, list, sizeof(list));
+	shim_say("ulk-run: no answer from name server %s (from %s) through ulk; if it cannot be reached from ulk's network, give --dns ADDR",
+		 list, r->source);
 }
 
 /* /etc/hosts: the addresses of @name of the wanted family. */
@@ -156,10 +280,11 @@ static int hosts_lookup(const char *name, int family,
 static int dns_lookup(const struct resolver *r, const char *name, int family,
 		      struct shim_dns_addr *out)
 {
-	int types[2], n_types = 0, s, attempt, t, n = 0, got, answered;
+	int types[2], n_types = 0, s, attempt, t, n = 0, got;
 	unsigned char q[2][SHIM_DNS_QUERY_MAX], m[1500];
 	unsigned short id[2];
-	int qlen[2], nxdomain = 0;
+	int qlen[2], nxdomain = 0, answered, failed, all;
+	struct timespec deadline, left;
 	long fd, len;
 
 	if (family != AF_INET6)
@@ -187,12 +312,17 @@ static int dns_lookup(const struct resolver *r, const char *name, int family,
 			}
 			for (t = 0; t < n_types; t++)
 				ulk_sys_sendto(fd, q[t], qlen[t], 0, NULL, 0);
-			answered = 0;
-			while (answered < n_types) {
+			/* Bit t: query t was answered (or failed). */
+			answered = failed = 0;
+			all = (1 << n_types) - 1;
+			shim_deadline(&deadline, &(struct timespec){
+				r->timeout_s, 0 });
+			while ((answered | failed) != all &&
+			       shim_time_left(&deadline, &left)) {
 				struct ulk_pollfd p = { .fd = (int)fd,
 							.events = ULK_POLLIN };
 				struct __ulk_kernel_timespec ts = {
-					r->timeout_s, 0 };
+					left.tv_sec, left.tv_nsec };
 
 				if (ulk_sys_ppoll(&p, 1, &ts, NULL, 0) <= 0)
 					break;
@@ -203,21 +333,28 @@ static int dns_lookup(const struct resolver *r, const char *name, int family,
 				for (t = 0; t < n_types; t++)
 					if ((m[0] << 8 | m[1]) == id[t])
 						break;
-				if (t == n_types)
-					continue;	/* not ours */
-				answered++;
+				if (t == n_types || ((answered | failed) &
+						     (1 << t)))
+					continue;	/* not ours, or again */
 				got = shim_dns_parse_answer(m, (int)len, out,
 							    n);
+				if (got == -2) {
+					failed |= 1 << t;
+					continue;
+				}
+				answered |= 1 << t;
 				if (got == -1)
 					nxdomain = 1;
-				else if (got >= 0)
+				else
 					n = got;
 			}
 			ulk_sys_close(fd);
-			if (answered == n_types)
+			if (answered == all)
 				return n ? n : nxdomain ? EAI_NONAME : EAI_NODATA;
+			/* A server that failed a query: ask the next. */
 		}
 	}
+	say_unanswered(r);
 	return r->n_ns ? EAI_AGAIN : EAI_FAIL;
 }
 

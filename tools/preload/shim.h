@@ -67,6 +67,7 @@ void shim_fdtable_fork_parent(void);
 void shim_fdtable_fork_child(void);
 
 int shim_n_dns(void);
+void shim_dns_report(int verbose);
 const char *shim_dns(int i);
 int shim_unavailable(void);
 void shim_boot_on_epoll(void);
