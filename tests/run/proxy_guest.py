@@ -4,6 +4,7 @@
 The guest's and the servers' sides of tests/run/test_proxy.sh.
 
   proxy_guest.py server ADDR PORT       the host-side server (see MODES)
+  proxy_guest.py udpecho ADDR PORT      a UDP server answering "pong X" to "ping X"
   proxy_guest.py guest CASE ARGS...     one guest check; prints "ok ..." or
                                         "FAIL ..." and exits 0 or 1
 
@@ -120,6 +121,17 @@ def server(addr, port):
         threading.Thread(target=serve_one, args=(c,), daemon=True).start()
 
 
+def udpecho(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    u.bind((addr, int(port)))
+    print("READY", flush=True)
+    while True:
+        d, peer = u.recvfrom(65536)
+        if d.startswith(b"ping"):
+            u.sendto(b"pong" + d[4:], peer)
+
+
 def connect(addr, port, timeout=20):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
@@ -202,8 +214,12 @@ def guest(case, args):
         addr, port, n, limit = args[0], args[1], int(args[2]), int(args[3])
         socks, resets = [], 0
         for _ in range(n):
-            s = connect(addr, port)
-            s.sendall(b"hold\n")
+            try:
+                s = connect(addr, port)
+                s.sendall(b"hold\n")
+            except ConnectionResetError:	# the reset beat connect()'s return
+                resets += 1
+                continue
             socks.append(s)
         time.sleep(1)
         for s in socks:
@@ -221,6 +237,23 @@ def guest(case, args):
         for s in socks:
             s.close()
         return 0 if ok else 1
+    if case == "udp":
+        addr, port = args[0], int(args[1])
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.settimeout(5)
+        ok = 0
+        for i in range(20):
+            u.sendto(b"ping %d" % i, (addr, port))
+            d, src = u.recvfrom(100)
+            ok += d == b"pong %d" % i and src[0] == addr and src[1] == port
+        big = bytes(range(256)) * 32
+        u.sendto(b"ping" + big, (addr, port))
+        d, src = u.recvfrom(65536)
+        ok += d == b"pong" + big
+        print("%s UDP to %s:%d: %d of 21 answers right, from %s:%d" % (
+            "ok  " if ok == 21 else "FAIL", addr, port, ok, src[0], src[1]))
+        return 0 if ok == 21 else 1
     print("FAIL unknown case %s" % case)
     return 1
 
@@ -228,5 +261,7 @@ def guest(case, args):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "udpecho":
+        udpecho(sys.argv[2], sys.argv[3])
     else:
         sys.exit(guest(sys.argv[2], sys.argv[3:]))

@@ -15,6 +15,8 @@
 #  - a --map entry reaches a server on the host's loopback, which the
 #    default policy denies otherwise (and does: 169.254.169.254 is reset);
 #  - --max-conns 20: of 25 connections, 5 are reset, and counted;
+#  - UDP to an IPv4 and an IPv6 server: every answer comes back from the
+#    address and port the guest sent to; the flows end after --udp-timeout;
 #  - at SIGTERM the proxy exits 0 with its counters.
 set -uo pipefail
 . "$SRC_DIR/tests/net/tap_ns.sh"
@@ -49,12 +51,14 @@ guest=$SRC_DIR/tests/run/proxy_guest.py
 ip netns exec "$s" python3 "$guest" server 10.75.0.2 9000 >"$tmp/srv4.out" 2>&1 & pids+=($!)
 ip netns exec "$s" python3 "$guest" server fd75::2 9000 >"$tmp/srv6.out" 2>&1 & pids+=($!)
 python3 "$guest" server 127.0.0.1 9107 >"$tmp/srvlo.out" 2>&1 & pids+=($!)
-for f in srv4 srv6 srvlo; do
+ip netns exec "$s" python3 "$guest" udpecho 10.75.0.2 5353 >"$tmp/udp4.out" 2>&1 & pids+=($!)
+ip netns exec "$s" python3 "$guest" udpecho fd75::2 5353 >"$tmp/udp6.out" 2>&1 & pids+=($!)
+for f in srv4 srv6 srvlo udp4 udp6; do
 	for _ in $(seq 100); do grep -q READY "$tmp/$f.out" && break; sleep 0.1; done
 done
 
 "$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkg0 --ip 10.74.0.1/24 \
-	--ip6 fd74::1/64 --map 10.74.0.1:8080=127.0.0.1:9107 --max-conns 20 \
+	--ip6 fd74::1/64 --map 10.74.0.1:8080=127.0.0.1:9107 --max-conns 20 --udp-timeout 2 \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -79,6 +83,9 @@ check refused 10.75.0.2 9999
 check bulk 10.74.0.1 8080 $((1 << 20))
 check refused 169.254.169.254 80
 check limit 10.75.0.2 9000 25 20
+check udp 10.75.0.2 5353
+check udp fd75::2 5353
+sleep 3.5	# both flows idle past --udp-timeout 2
 
 kill -TERM $proxy
 wait $proxy
@@ -92,4 +99,8 @@ toh=$(sed -n 's/.*bytes-to-host \([0-9]*\).*/\1/p' <<<"$line")
 [ "${lim:-0}" = 5 ] && pass "the limit's counter: 5" || bad "refused-limit ${lim:-?} (want 5)"
 [ "${pol:-0}" -ge 1 ] && pass "the policy's counter: $pol" || bad "refused-policy ${pol:-?}"
 [ "${toh:-0}" -ge $((221 << 20)) ] && pass "bytes to the host counted: $toh" || bad "bytes-to-host ${toh:-?}"
+flows=$(sed -n 's/.*udp-flows \([0-9]*\).*/\1/p' <<<"$line")
+ended=$(sed -n 's/.*udp-flows-ended \([0-9]*\).*/\1/p' <<<"$line")
+[ "${flows:-0}" = 2 ] && [ "${ended:-0}" = 2 ] && pass "two UDP flows, both ended after --udp-timeout" \
+	|| bad "UDP flows ${flows:-?}, ended ${ended:-?} (want 2 and 2)"
 exit $fail

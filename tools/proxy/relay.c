@@ -32,6 +32,14 @@
  * ECONNRESET, not ECONNREFUSED. Delaying the handshake until the host's
  * completes needs the kernel's help (a later milestone).
  *
+ * UDP: every datagram from the guest arrives on the one transparent UDP
+ * socket with its destination (IP_ORIGDSTADDR); a flow is the guest's
+ * address and port with one destination, and has a host socket connected
+ * to the destination (so only its answers come back). Answers go to the
+ * guest from a transparent ulk socket bound to the destination, so the
+ * guest sees them come from where it sent. A flow idle for --udp-timeout
+ * is closed; --max-flows bounds them (the next is dropped and counted).
+ *
  * Policy: a --map entry for the destination wins; otherwise the host's
  * loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10:
  * cloud metadata services) and unspecified/multicast addresses are denied
@@ -48,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ulk/ulk.h>
@@ -61,15 +70,29 @@
 #define BATCH		64
 #define TAG_LISTENER	1ULL
 #define TAG_NUDGE	2ULL
+#define TAG_UDP		3ULL
 
 struct pipebuf {
 	char *data;
 	size_t head, len;	/* bytes [head, head + len) are pending */
 };
 
+enum conn_kind { CONN_TCP, CONN_UDP };
+
+/*
+ * A TCP connection, or a UDP flow (the guest's address and port to one
+ * destination): what a host socket belongs to.
+ */
 struct conn {
-	long u;			/* ulk descriptor (the guest's connection) */
+	int kind;
+	int closed;
+	long u;			/* ulk descriptor: the guest's connection; for
+				 * a flow, the socket that answers as the
+				 * destination (-1 until the first answer) */
 	int h;			/* host descriptor */
+	struct sockaddr_in6 guest, dst;	/* a flow's two ends, as ulk saw them */
+	int64_t last_ms;	/* a flow's last datagram */
+	struct conn *next_flow;	/* the relay's flow list */
 	int connecting;
 	int u_eof, h_eof;	/* that side sent its FIN */
 	int u_shut, h_shut;	/* we shut writing to that side down */
@@ -96,6 +119,9 @@ struct relay {
 	struct conn **slots;
 	uint32_t *gens;
 	uint32_t n_slots, *free_slots, n_free;
+	long udp;			/* the transparent UDP socket, or -1 */
+	struct conn *flows;
+	uint64_t n_flows;
 };
 
 /* --- policy ------------------------------------------------------------------ */
@@ -342,11 +368,29 @@ static struct conn *slot_find(const struct relay *r, uint64_t key)
 
 static void conn_close(struct relay *r, struct conn *c, int reset)
 {
-	if (c->u < 0)
+	if (c->closed)
 		return;		/* closed already in this batch */
+	c->closed = 1;
 	r->slots[c->slot] = NULL;
 	r->gens[c->slot]++;
 	r->free_slots[r->n_free++] = c->slot;
+	if (c->kind == CONN_UDP) {
+		struct conn **p;
+
+		for (p = &r->flows; *p; p = &(*p)->next_flow)
+			if (*p == c) {
+				*p = c->next_flow;
+				break;
+			}
+		if (c->u >= 0)
+			ulk_sys_close(c->u);
+		close(c->h);
+		r->cnt->udp_flows_closed++;
+		r->n_flows--;
+		c->next_dead = r->dead;
+		r->dead = c;
+		return;
+	}
 	if (reset) {
 		reset_ulk(c->u);
 		if (c->h >= 0)
@@ -370,7 +414,7 @@ static void pump(struct relay *r, struct conn *c)
 	struct pipebuf *b;
 	long n;
 
-	if (c->u < 0)
+	if (c->closed)
 		return;
 	/* guest -> buffer -> host */
 	b = &c->u2h;
@@ -588,6 +632,197 @@ static void *host_waiter(void *arg)
 
 /* --- the loop ------------------------------------------------------------------- */
 
+/* --- UDP ---------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The destination of a datagram received on the transparent socket. */
+static int orig_dst(struct ulk_msghdr *m, struct sockaddr_in6 *dst)
+{
+	struct ulk_cmsghdr *c;
+
+	for (c = ULK_CMSG_FIRSTHDR(m); c; ) {
+		if (c->cmsg_len < sizeof(*c) ||
+		    (char *)c + c->cmsg_len > (char *)m->msg_control + m->msg_controllen)
+			return -1;
+		if (c->cmsg_level == ULK_IPPROTO_IP &&
+		    c->cmsg_type == ULK_IP_ORIGDSTADDR &&
+		    c->cmsg_len >= ULK_CMSG_LEN(sizeof(struct sockaddr_in))) {
+			struct sockaddr_in in;
+
+			memcpy(&in, ULK_CMSG_DATA(c), sizeof(in));
+			memset(dst, 0, sizeof(*dst));
+			dst->sin6_family = AF_INET6;
+			dst->sin6_port = in.sin_port;
+			dst->sin6_addr.s6_addr[10] = dst->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&dst->sin6_addr.s6_addr[12], &in.sin_addr, 4);
+			return 0;
+		}
+		if (c->cmsg_level == ULK_IPPROTO_IPV6 &&
+		    c->cmsg_type == ULK_IPV6_ORIGDSTADDR &&
+		    c->cmsg_len >= ULK_CMSG_LEN(sizeof(*dst))) {
+			memcpy(dst, ULK_CMSG_DATA(c), sizeof(*dst));
+			return 0;
+		}
+		c = (struct ulk_cmsghdr *)((char *)c + ULK_CMSG_ALIGN(c->cmsg_len));
+		if ((char *)c + sizeof(*c) > (char *)m->msg_control + m->msg_controllen)
+			break;
+	}
+	return -1;
+}
+
+static int same_end(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
+{
+	return a->sin6_port == b->sin6_port &&
+	       !memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr));
+}
+
+/* A new flow from @guest to @dst: a host socket connected to the target. */
+static struct conn *flow_open(struct relay *r, const struct sockaddr_in6 *guest,
+			      const struct sockaddr_in6 *dst)
+{
+	struct sockaddr_storage to;
+	struct epoll_event hev;
+	socklen_t to_len;
+	struct conn *c;
+	int h;
+
+	if (destination(r->cfg, dst, &to, &to_len)) {
+		r->cnt->refused_policy++;
+		return NULL;
+	}
+	if (r->cfg->max_flows && r->n_flows >= (uint64_t)r->cfg->max_flows) {
+		r->cnt->refused_limit++;
+		return NULL;
+	}
+	h = socket(to.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c = calloc(1, sizeof(*c));
+	if (h < 0 || !c || slot_take(r, c) ||
+	    connect(h, (struct sockaddr *)&to, to_len)) {
+		if (c && r->slots && c->slot < r->n_slots && r->slots[c->slot] == c) {
+			r->slots[c->slot] = NULL;
+			r->free_slots[r->n_free++] = c->slot;
+		}
+		if (h >= 0)
+			close(h);
+		free(c);
+		return NULL;
+	}
+	c->kind = CONN_UDP;
+	c->u = -1;
+	c->h = h;
+	c->guest = *guest;
+	c->dst = *dst;
+	c->next_flow = r->flows;
+	r->flows = c;
+	r->n_flows++;
+	r->cnt->udp_flows++;
+	memset(&hev, 0, sizeof(hev));
+	hev.events = EPOLLIN | EPOLLET;
+	hev.data.u64 = slot_key(r, c);
+	if (epoll_ctl(r->hep, EPOLL_CTL_ADD, h, &hev)) {
+		conn_close(r, c, 0);
+		return NULL;
+	}
+	return c;
+}
+
+/* Datagrams from guests: to their flows' host sockets. */
+static void udp_from_guest(struct relay *r)
+{
+	struct sockaddr_in6 guest, dst;
+	char data[65536], ctl[256];
+	struct ulk_iovec iov = { data, sizeof(data) };
+	struct ulk_msghdr m;
+	struct conn *c;
+	long n;
+
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &guest;
+		m.msg_namelen = sizeof(guest);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		n = ulk_sys_recvmsg(r->udp, &m, ULK_MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		if (orig_dst(&m, &dst))
+			continue;
+		for (c = r->flows; c; c = c->next_flow)
+			if (same_end(&c->guest, &guest) && same_end(&c->dst, &dst))
+				break;
+		if (!c && !(c = flow_open(r, &guest, &dst)))
+			continue;
+		c->last_ms = now_ms();
+		if (send(c->h, data, (size_t)n, 0) == n)
+			r->cnt->bytes_to_host += (uint64_t)n;
+	}
+}
+
+/* The socket that answers the guest as the destination of flow @c. */
+static long flow_reply_socket(struct conn *c)
+{
+	long fd;
+	int one = 1;
+
+	if (c->u >= 0)
+		return c->u;
+	fd = ulk_sys_socket(ULK_AF_INET6, ULK_SOCK_DGRAM | ULK_SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	ulk_sys_setsockopt(fd, ULK_IPPROTO_IP, ULK_IP_TRANSPARENT, (char *)&one,
+			   sizeof(one));
+	ulk_sys_setsockopt(fd, ULK_IPPROTO_IPV6, ULK_IPV6_TRANSPARENT,
+			   (char *)&one, sizeof(one));
+	ulk_sys_setsockopt(fd, ULK_SOL_SOCKET, ULK_SO_REUSEADDR, (char *)&one,
+			   sizeof(one));
+	if (ulk_sys_bind(fd, (struct ulk_sockaddr *)&c->dst, sizeof(c->dst))) {
+		ulk_sys_close(fd);
+		return -1;
+	}
+	c->u = fd;
+	return fd;
+}
+
+/* Datagrams from a flow's host socket: to its guest, from its destination. */
+static void udp_from_host(struct relay *r, struct conn *c)
+{
+	char data[65536];
+	long n, fd;
+
+	while ((n = recv(c->h, data, sizeof(data), 0)) >= 0) {
+		fd = flow_reply_socket(c);
+		if (fd < 0)
+			continue;
+		c->last_ms = now_ms();
+		if (ulk_sys_sendto(fd, data, (size_t)n, 0,
+				   (struct ulk_sockaddr *)&c->guest,
+				   sizeof(c->guest)) == n)
+			r->cnt->bytes_to_guest += (uint64_t)n;
+	}
+}
+
+/* Close the flows idle for longer than the timeout. */
+static void udp_expire(struct relay *r)
+{
+	int64_t now = now_ms(), limit = (int64_t)r->cfg->udp_timeout_ms;
+	struct conn *c, *next;
+
+	for (c = r->flows; c; c = next) {
+		next = c->next_flow;
+		if (now - c->last_ms > limit)
+			conn_close(r, c, 0);
+	}
+}
+
 static void host_events(struct relay *r)
 {
 	struct epoll_event *q;
@@ -604,8 +839,12 @@ static void host_events(struct relay *r)
 	for (i = 0; i < n; i++) {
 		struct conn *c = slot_find(r, q[i].data.u64);
 
-		if (!c || c->u < 0)
+		if (!c || c->closed)
 			continue;
+		if (c->kind == CONN_UDP) {
+			udp_from_host(r, c);
+			continue;
+		}
 		if (c->connecting && (q[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			connected(r, c);
 		pump(r, c);
@@ -617,16 +856,18 @@ static void host_events(struct relay *r)
  * relay_run() - relay the guest connections of @listener until *@stop.
  * @cfg: the policy and limits.
  * @listener: ulk descriptor of the transparent listener.
+ * @udp: ulk descriptor of the transparent UDP socket, or -1.
  * @cnt: counters, updated as it goes.
  * @stop: set (by a signal handler) to end the loop.
  *
  * Return: 0, or a negative errno if the loop could not be set up.
  */
-int relay_run(const struct relay_config *cfg, int listener,
+int relay_run(const struct relay_config *cfg, int listener, int udp,
 	      struct relay_counters *cnt, volatile int *stop)
 {
 	struct ulk_epoll_event ev, evs[BATCH];
-	struct relay r = { .cfg = cfg, .cnt = cnt, .listener = listener };
+	struct relay r = { .cfg = cfg, .cnt = cnt, .listener = listener,
+			   .udp = udp };
 	pthread_t waiter;
 	long n, i;
 
@@ -643,11 +884,17 @@ int relay_run(const struct relay_config *cfg, int listener,
 	ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, listener, &ev);
 	ev.data = TAG_NUDGE;
 	ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.nudge, &ev);
+	if (udp >= 0) {
+		ev.data = TAG_UDP;
+		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, udp, &ev);
+	}
 	if (pthread_create(&waiter, NULL, host_waiter, &r))
 		return -EAGAIN;
 	pthread_detach(waiter);
 	while (!*stop) {
-		n = ulk_sys_epoll_pwait(r.uep, evs, BATCH, -1, NULL, 0);
+		/* Flows expire: wake at least once a second while there are. */
+		n = ulk_sys_epoll_pwait(r.uep, evs, BATCH, r.flows ? 1000 : -1,
+					NULL, 0);
 		if (n == -EINTR)
 			continue;
 		if (n < 0)
@@ -657,9 +904,13 @@ int relay_run(const struct relay_config *cfg, int listener,
 				accept_all(&r);
 			else if (evs[i].data == TAG_NUDGE)
 				host_events(&r);
+			else if (evs[i].data == TAG_UDP)
+				udp_from_guest(&r);
 			else
 				pump(&r, (struct conn *)(uintptr_t)evs[i].data);
 		}
+		if (r.flows)
+			udp_expire(&r);
 		while (r.dead) {
 			struct conn *c = r.dead;
 

@@ -25,12 +25,16 @@ struct relay_map {
 /**
  * struct relay_config - what the relay does.
  * @max_conns: connections at once; the next is reset and counted.
+ * @max_flows: UDP flows at once; the next flow's datagrams are dropped.
+ * @udp_timeout_ms: a UDP flow idle this long is closed.
  * @maps: service map entries, tried before the destination policy.
  * @allow: destinations allowed although the default denies them.
  * @deny: destinations denied although the default allows them.
  */
 struct relay_config {
 	int max_conns;
+	int max_flows;
+	int udp_timeout_ms;
 	struct relay_map maps[RELAY_MAX_RULES];
 	int n_maps;
 	struct relay_cidr allow[RELAY_MAX_RULES];
@@ -52,10 +56,12 @@ struct relay_counters {
 	uint64_t resets;
 	uint64_t bytes_to_host;
 	uint64_t bytes_to_guest;
+	uint64_t udp_flows;
+	uint64_t udp_flows_closed;
 	uint64_t active;
 };
 
-int relay_run(const struct relay_config *cfg, int listener,
+int relay_run(const struct relay_config *cfg, int listener, int udp,
 	      struct relay_counters *cnt, volatile int *stop);
 
 int relay_parse_cidr(const char *text, struct relay_cidr *out);

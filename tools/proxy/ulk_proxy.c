@@ -70,6 +70,9 @@ static const char usage_text[] =
 "  --deny CIDR               destinations denied (repeatable)\n"
 "  --max-conns N             connections at once (default 4096); the next\n"
 "                            is reset and counted\n"
+"  --max-flows N             UDP flows at once (default 4096); the next\n"
+"                            flow's datagrams are dropped and counted\n"
+"  --udp-timeout SECONDS     a UDP flow idle this long ends (default 60)\n"
 "  --mem SIZE                ulk's kernel memory (default 256M)\n"
 "  --sysctl NAME=VALUE       a sysctl of ulk's kernel (repeatable)\n"
 "  --verbose                 kernel log and relay notes on stderr\n"
@@ -158,7 +161,8 @@ static void add_address(int idx, const char *cidr, int family)
 int main(int argc, char **argv)
 {
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
-	       O_DENY, O_MAXC, O_MEM, O_SYSCTL, O_VERBOSE, O_HELP };
+	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
+	       O_HELP };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -169,13 +173,16 @@ int main(int argc, char **argv)
 		{ "allow", required_argument, NULL, O_ALLOW },
 		{ "deny", required_argument, NULL, O_DENY },
 		{ "max-conns", required_argument, NULL, O_MAXC },
+		{ "max-flows", required_argument, NULL, O_MAXF },
+		{ "udp-timeout", required_argument, NULL, O_UDPT },
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
-	static struct relay_config cfg = { .max_conns = 4096 };
+	static struct relay_config cfg = { .max_conns = 4096, .max_flows = 4096,
+					   .udp_timeout_ms = 60000 };
 	static struct relay_counters cnt;
 	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
 	const char *sysctls[32];
@@ -216,6 +223,19 @@ int main(int argc, char **argv)
 			if (*end || cfg.max_conns <= 0)
 				die("--max-conns %s: not a positive number", optarg);
 			break;
+		case O_MAXF:
+			cfg.max_flows = (int)strtol(optarg, &end, 10);
+			if (*end || cfg.max_flows <= 0)
+				die("--max-flows %s: not a positive number", optarg);
+			break;
+		case O_UDPT: {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v <= 0 || v > 86400)
+				die("--udp-timeout %s: not 1..86400 seconds", optarg);
+			cfg.udp_timeout_ms = (int)v * 1000;
+			break;
+		}
 		case O_MEM: {
 			unsigned long long v = strtoull(optarg, &end, 10);
 
@@ -274,13 +294,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
 		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
-	err = relay_run(&cfg, t.tcp, &cnt, &stop);
-	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu bytes-to-host %llu bytes-to-guest %llu\n",
+	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu bytes-to-host %llu bytes-to-guest %llu\n",
 		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
 		(unsigned long long)cnt.refused_limit,
 		(unsigned long long)cnt.refused_policy,
 		(unsigned long long)cnt.failed_connect,
 		(unsigned long long)cnt.resets,
+		(unsigned long long)cnt.udp_flows,
+		(unsigned long long)cnt.udp_flows_closed,
 		(unsigned long long)cnt.bytes_to_host,
 		(unsigned long long)cnt.bytes_to_guest);
 	ulk_halt();
