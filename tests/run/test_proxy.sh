@@ -85,7 +85,12 @@ check refused 169.254.169.254 80
 check limit 10.75.0.2 9000 25 20
 check udp 10.75.0.2 5353
 check udp fd75::2 5353
-sleep 3.5	# both flows idle past --udp-timeout 2
+if ip netns exec "$g" ping -q -c 1 -W 1 203.0.113.1 >/dev/null 2>&1; then
+	bad "a ping to an unreachable address was answered (by ulk itself)"
+else
+	pass "pings are not answered for every address (ICMP is not relayed yet)"
+fi
+sleep 2.5	# both flows idle past --udp-timeout 2
 
 kill -TERM $proxy
 wait $proxy

@@ -280,6 +280,14 @@ int main(int argc, char **argv)
 		if (err)
 			die("--sysctl %s: %s", sysctls[i], ulk_strerror(err));
 	}
+	/*
+	 * Every destination is local for the guest's packets, so ulk's kernel
+	 * would answer the guest's pings to any address, reachable or not:
+	 * it must not (until echo is relayed through host ping sockets).
+	 */
+	if (ulk_sysctl_set("net.ipv4.icmp_echo_ignore_all", "1") ||
+	    ulk_sysctl_set("net.ipv6.icmp.echo_ignore_all", "1"))
+		die("cannot stop ulk answering pings for every address");
 	err = ulk_transparent_start(idx, TABLE, &t);
 	if (err)
 		die("cannot terminate the guest's traffic transparently: %s%s%s",
