@@ -125,7 +125,17 @@ $(LIBDIR)/libulk.so: $(OBJDIR)/kernel.o $(LIB_OBJS) lib/libulk.map
 		-Wl,--version-script=lib/libulk.map -Wl,-z,text -Wl,-z,defs \
 		-Wl,-soname,libulk.so -lpthread
 
-lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run
+lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run $(B)/bin/ulk-proxy
+
+# --- ulk-proxy (tools/proxy/) -------------------------------------------------
+
+PROXY_SRCS := $(wildcard tools/proxy/*.c)
+PROXY_HDRS := $(wildcard tools/proxy/*.h)
+
+$(B)/bin/ulk-proxy: $(PROXY_SRCS) $(PROXY_HDRS) $(LIBDIR)/libulk.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) -Itools/proxy $(PROXY_SRCS) -o $@ $(LIBDIR)/libulk.a -lpthread
 
 # --- ulk-run and the preload shim (tools/) --------------------------------
 

@@ -371,6 +371,24 @@ int ulk_sysctl_get(const char *name, char *buf, size_t len);
  */
 int ulk_sysctl_set(const char *name, const char *value);
 
+/* --- transparent termination (ulk-proxy) ----------------------------------- */
+
+/**
+ * struct ulk_transparent - the sockets of ulk_transparent_start(), ulk
+ * descriptors.
+ * @tcp: a listener taking every TCP connection from the interface.
+ * @udp: a socket taking every UDP datagram from the interface.
+ * @link: the BPF link that steers them; closing it ends the steering.
+ */
+struct ulk_transparent {
+	int tcp;
+	int udp;
+	int link;
+};
+
+int ulk_transparent_start(int ifindex, int table, struct ulk_transparent *out);
+const char *ulk_transparent_errmsg(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ulk-proxy: terminate an untrusted guest's TCP inside ulk and relay it
+ * over host sockets, so that the guest's packets are parsed by ulk's
+ * kernel, never by the host's.
+ *
+ *	ulk-proxy [OPTIONS]
+ *
+ * This first milestone serves a guest that is a network namespace: the
+ * guest's link is a TAP inside the namespace (--netns), whose fd ulk-proxy
+ * opens there and keeps, while its own host sockets stay in the namespace
+ * it was started in. ulk's side of the link has the gateway addresses
+ * (--ip, --ip6); ulk_transparent_start() (lib/transparent.c) makes ulk take
+ * every TCP connection the guest makes, whatever its destination, and the
+ * relay (relay.c) connects to that destination from the host, or to the
+ * backend of a --map entry, under the destination policy. The guest's own
+ * side is configured by whoever made the namespace (DHCP and router
+ * advertisements come later).
+ *
+ * Exit status: 0 after SIGINT or SIGTERM, 2 for bad options or a set-up
+ * that fails (said on stderr). At exit the counters are printed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ulk/ulk.h>
+#include <ulk/abi.h>
+#include <ulk/net.h>
+#include <ulk/netdev.h>
+#include <ulk/linux/if_addr.h>
+
+#include "relay.h"
+
+#define EXIT_USAGE	2
+#define TABLE		100
+
+static const char usage_text[] =
+"usage: ulk-proxy --netns PATH|PID [--tap NAME] [OPTIONS]\n"
+"\n"
+"Give a guest (a network namespace) a link whose far end is ulk, the Linux\n"
+"kernel's TCP/IP stack inside this process; every TCP connection the guest\n"
+"makes is terminated in ulk and relayed over this process's host sockets.\n"
+"\n"
+"Guest link:\n"
+"  --netns PATH|PID          the guest's network namespace (a path such as\n"
+"                            /run/netns/NAME, or a process's PID)\n"
+"  --tap NAME                the TAP interface in it (default ulk0): an\n"
+"                            existing one (ip tuntap add NAME mode tap), or\n"
+"                            made here; brought up here\n"
+"  --ip ADDR/PREFIX          ulk's (the gateway's) IPv4 address on the link\n"
+"                            (default 10.0.2.2/24)\n"
+"  --ip6 ADDR/PREFIX         its IPv6 address (default none)\n"
+"  --mtu N                   MTU of the link (default 65520)\n"
+"\n"
+"Relay:\n"
+"  --map GADDR:PORT=HADDR:PORT  connections to GADDR:PORT go to HADDR:PORT\n"
+"                            (repeatable; IPv6 as [ADDR]:PORT)\n"
+"  --allow CIDR              destinations allowed although denied by default\n"
+"                            (the host's loopback, link-local, multicast)\n"
+"  --deny CIDR               destinations denied (repeatable)\n"
+"  --max-conns N             connections at once (default 4096); the next\n"
+"                            is reset and counted\n"
+"  --max-flows N             UDP flows at once (default 4096); the next\n"
+"                            flow's datagrams are dropped and counted\n"
+"  --udp-timeout SECONDS     a UDP flow idle this long ends (default 60)\n"
+"  --mem SIZE                ulk's kernel memory (default 256M)\n"
+"  --sysctl NAME=VALUE       a sysctl of ulk's kernel (repeatable)\n"
+"  --verbose                 kernel log and relay notes on stderr\n"
+"  --help                    this text\n";
+
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ulk-proxy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Open the guest's namespace: a path, or a PID's. */
+static int open_netns(const char *spec)
+{
+	char path[64], *end;
+	long pid = strtol(spec, &end, 10);
+	int fd;
+
+	if (*spec && !*end && pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		spec = path;
+	}
+	fd = open(spec, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("--netns %s: %s", spec, strerror(errno));
+	return fd;
+}
+
+/* Add the TAP from inside the guest's namespace, then come back. */
+static int add_guest_tap(int netns, const char *tap, int mtu)
+{
+	struct ulk_netdev_opts opts = { .mtu = mtu };
+	int self, dev, err;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		die("/proc/self/ns/net: %s", strerror(errno));
+	if (setns(netns, CLONE_NEWNET))
+		die("--netns: cannot enter the namespace: %s", strerror(errno));
+	dev = ulk_netdev_add_tap(tap, &opts);
+	err = errno;
+	if (setns(self, CLONE_NEWNET))
+		die("cannot return to our own namespace: %s", strerror(errno));
+	close(self);
+	if (dev < 0)
+		die("--tap %s: %s", tap, *ulk_netdev_last_error() ?
+		    ulk_netdev_last_error() : strerror(err));
+	return dev;
+}
+
+static void add_address(int idx, const char *cidr, int family)
+{
+	unsigned char a[16];
+	char host[64], *slash;
+	int err = -EINVAL;
+
+	snprintf(host, sizeof(host), "%s", cidr);
+	slash = strchr(host, '/');
+	if (slash) {
+		*slash = 0;
+		if (inet_pton(family, host, a) == 1)
+			err = ulk_if_add_addr_flags(idx, family == AF_INET ?
+						    ULK_AF_INET : ULK_AF_INET6,
+						    a, atoi(slash + 1),
+						    ULK_IFA_F_NODAD);
+	}
+	if (err)
+		die("--ip%s %s: %s", family == AF_INET6 ? "6" : "", cidr,
+		    ulk_strerror(err));
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
+	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
+	       O_HELP };
+	static const struct option longs[] = {
+		{ "netns", required_argument, NULL, O_NETNS },
+		{ "tap", required_argument, NULL, O_TAP },
+		{ "ip", required_argument, NULL, O_IP },
+		{ "ip6", required_argument, NULL, O_IP6 },
+		{ "mtu", required_argument, NULL, O_MTU },
+		{ "map", required_argument, NULL, O_MAP },
+		{ "allow", required_argument, NULL, O_ALLOW },
+		{ "deny", required_argument, NULL, O_DENY },
+		{ "max-conns", required_argument, NULL, O_MAXC },
+		{ "max-flows", required_argument, NULL, O_MAXF },
+		{ "udp-timeout", required_argument, NULL, O_UDPT },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ "sysctl", required_argument, NULL, O_SYSCTL },
+		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "help", no_argument, NULL, O_HELP },
+		{ 0 }
+	};
+	static struct relay_config cfg = { .max_conns = 4096, .max_flows = 4096,
+					   .udp_timeout_ms = 60000 };
+	static struct relay_counters cnt;
+	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
+	const char *sysctls[32];
+	struct ulk_start_opts so = { 0 };
+	struct ulk_transparent t;
+	struct sigaction sa;
+	int opt, mtu = 65520, n_sysctl = 0, ns, dev, idx, err, i;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (opt) {
+		case O_NETNS: netns = optarg; break;
+		case O_TAP: tap = optarg; break;
+		case O_IP: ip = optarg; break;
+		case O_IP6: ip6 = optarg; break;
+		case O_MTU:
+			mtu = (int)strtol(optarg, &end, 10);
+			if (*end || mtu < 68 || mtu > 65535)
+				die("--mtu %s: not 68..65535", optarg);
+			break;
+		case O_MAP:
+			if (cfg.n_maps == RELAY_MAX_RULES ||
+			    relay_parse_map(optarg, &cfg.maps[cfg.n_maps++]))
+				die("--map %s: not GUESTADDR:PORT=HOSTADDR:PORT (or too many)", optarg);
+			break;
+		case O_ALLOW:
+			if (cfg.n_allow == RELAY_MAX_RULES ||
+			    relay_parse_cidr(optarg, &cfg.allow[cfg.n_allow++]))
+				die("--allow %s: not ADDR[/PREFIX]", optarg);
+			break;
+		case O_DENY:
+			if (cfg.n_deny == RELAY_MAX_RULES ||
+			    relay_parse_cidr(optarg, &cfg.deny[cfg.n_deny++]))
+				die("--deny %s: not ADDR[/PREFIX]", optarg);
+			break;
+		case O_MAXC:
+			cfg.max_conns = (int)strtol(optarg, &end, 10);
+			if (*end || cfg.max_conns <= 0)
+				die("--max-conns %s: not a positive number", optarg);
+			break;
+		case O_MAXF:
+			cfg.max_flows = (int)strtol(optarg, &end, 10);
+			if (*end || cfg.max_flows <= 0)
+				die("--max-flows %s: not a positive number", optarg);
+			break;
+		case O_UDPT: {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v <= 0 || v > 86400)
+				die("--udp-timeout %s: not 1..86400 seconds", optarg);
+			cfg.udp_timeout_ms = (int)v * 1000;
+			break;
+		}
+		case O_MEM: {
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			v <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
+			if (end == optarg || (*end && end[1]) || v < (16ULL << 20))
+				die("--mem %s: a size of at least 16M", optarg);
+			so.mem_size = v;
+			break;
+		}
+		case O_SYSCTL:
+			if (n_sysctl == 32 || !strchr(optarg, '='))
+				die("--sysctl %s: not NAME=VALUE", optarg);
+			sysctls[n_sysctl++] = optarg;
+			break;
+		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
+		case O_HELP: fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		die("'%s' is not an option (see --help)", argv[optind]);
+	if (!netns)
+		die("--netns PATH|PID is required (see --help)");
+
+	ns = open_netns(netns);
+	dev = add_guest_tap(ns, tap, mtu);
+	close(ns);
+	err = ulk_start(&so);
+	if (err)
+		die("cannot boot ulk: %s", ulk_strerror(err));
+	idx = ulk_netdev_ifindex(dev);
+	if (idx < 0 || ulk_if_set_up(1, 1) || ulk_if_set_up(idx, 1))
+		die("the kernel did not take the device");
+	add_address(idx, ip, AF_INET);
+	if (ip6)
+		add_address(idx, ip6, AF_INET6);
+	for (i = 0; i < n_sysctl; i++) {
+		char name[128], *eq = strchr(sysctls[i], '=');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - sysctls[i]), sysctls[i]);
+		err = ulk_sysctl_set(name, eq + 1);
+		if (err)
+			die("--sysctl %s: %s", sysctls[i], ulk_strerror(err));
+	}
+	/*
+	 * Every destination is local for the guest's packets, so ulk's kernel
+	 * would answer the guest's pings to any address, reachable or not:
+	 * it must not (until echo is relayed through host ping sockets).
+	 */
+	if (ulk_sysctl_set("net.ipv4.icmp_echo_ignore_all", "1") ||
+	    ulk_sysctl_set("net.ipv6.icmp.echo_ignore_all", "1"))
+		die("cannot stop ulk answering pings for every address");
+	err = ulk_transparent_start(idx, TABLE, &t);
+	if (err)
+		die("cannot terminate the guest's traffic transparently: %s%s%s",
+		    ulk_strerror(err), *ulk_transparent_errmsg() ? "\n" : "",
+		    ulk_transparent_errmsg());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	ulk_sigaction(SIGINT, &sa, NULL);
+	ulk_sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
+		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
+	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu bytes-to-host %llu bytes-to-guest %llu\n",
+		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
+		(unsigned long long)cnt.refused_limit,
+		(unsigned long long)cnt.refused_policy,
+		(unsigned long long)cnt.failed_connect,
+		(unsigned long long)cnt.resets,
+		(unsigned long long)cnt.udp_flows,
+		(unsigned long long)cnt.udp_flows_closed,
+		(unsigned long long)cnt.bytes_to_host,
+		(unsigned long long)cnt.bytes_to_guest);
+	ulk_halt();
+	return err ? EXIT_USAGE : 0;
+}
