@@ -17,6 +17,8 @@
 #  - --max-conns 20: of 25 connections, 5 are reset, and counted;
 #  - UDP to an IPv4 and an IPv6 server: every answer comes back from the
 #    address and port the guest sent to; the flows end after --udp-timeout;
+#  - the guest's resolver asking the gateway address gets answers from the
+#    --dns server (forwarded as a --map of port 53);
 #  - at SIGTERM the proxy exits 0 with its counters.
 set -uo pipefail
 . "$SRC_DIR/tests/net/tap_ns.sh"
@@ -32,6 +34,7 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$s" 2>/dev/null
 	ip link del ulkpv0 2>/dev/null
+	rm -rf "/etc/netns/$g"
 	tap_ns_cleanup
 }
 trap cleanup EXIT
@@ -53,12 +56,15 @@ ip netns exec "$s" python3 "$guest" server fd75::2 9000 >"$tmp/srv6.out" 2>&1 & 
 python3 "$guest" server 127.0.0.1 9107 >"$tmp/srvlo.out" 2>&1 & pids+=($!)
 ip netns exec "$s" python3 "$guest" udpecho 10.75.0.2 5353 >"$tmp/udp4.out" 2>&1 & pids+=($!)
 ip netns exec "$s" python3 "$guest" udpecho fd75::2 5353 >"$tmp/udp6.out" 2>&1 & pids+=($!)
-for f in srv4 srv6 srvlo udp4 udp6; do
+ip netns exec "$s" python3 "$SRC_DIR/tests/run/dns_server.py" 10.75.0.2 "$tmp/dns.log" \
+	web.proxy.test=10.75.0.2,fd75::2 >"$tmp/dns.out" 2>&1 & pids+=($!)
+for f in srv4 srv6 srvlo udp4 udp6 dns; do
 	for _ in $(seq 100); do grep -q READY "$tmp/$f.out" && break; sleep 0.1; done
 done
 
 "$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkg0 --ip 10.74.0.1/24 \
 	--ip6 fd74::1/64 --map 10.74.0.1:8080=127.0.0.1:9107 --max-conns 20 --udp-timeout 2 \
+	--dns 10.75.0.2 \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -85,6 +91,15 @@ check refused 169.254.169.254 80
 check limit 10.75.0.2 9000 25 20
 check udp 10.75.0.2 5353
 check udp fd75::2 5353
+# The guest's resolver asks the gateway; the proxy forwards to --dns.
+mkdir -p "/etc/netns/$g"
+echo "nameserver 10.74.0.1" >"/etc/netns/$g/resolv.conf"
+out=$(ip netns exec "$g" python3 -c "
+import socket
+print(sorted({a[4][0] for a in socket.getaddrinfo('web.proxy.test', 80)}))" 2>&1)
+rm -rf "/etc/netns/$g"
+[ "$out" = "['10.75.0.2', 'fd75::2']" ] && pass "the guest resolves a name through the gateway's DNS forwarding: $out" \
+	|| bad "DNS through the gateway: $out"
 if ip netns exec "$g" ping -q -c 1 -W 1 203.0.113.1 >/dev/null 2>&1; then
 	bad "a ping to an unreachable address was answered (by ulk itself)"
 else
@@ -106,6 +121,6 @@ toh=$(sed -n 's/.*bytes-to-host \([0-9]*\).*/\1/p' <<<"$line")
 [ "${toh:-0}" -ge $((221 << 20)) ] && pass "bytes to the host counted: $toh" || bad "bytes-to-host ${toh:-?}"
 flows=$(sed -n 's/.*udp-flows \([0-9]*\).*/\1/p' <<<"$line")
 ended=$(sed -n 's/.*udp-flows-ended \([0-9]*\).*/\1/p' <<<"$line")
-[ "${flows:-0}" = 2 ] && [ "${ended:-0}" = 2 ] && pass "two UDP flows, both ended after --udp-timeout" \
-	|| bad "UDP flows ${flows:-?}, ended ${ended:-?} (want 2 and 2)"
+[ "${flows:-0}" = 3 ] && [ "${ended:-0}" = 3 ] && pass "three UDP flows (two echo servers, DNS), all ended after --udp-timeout" \
+	|| bad "UDP flows ${flows:-?}, ended ${ended:-?} (want 3 and 3)"
 exit $fail

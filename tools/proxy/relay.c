@@ -42,7 +42,8 @@
  *
  * Policy: a --map entry for the destination wins; otherwise the host's
  * loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10:
- * cloud metadata services) and unspecified/multicast addresses are denied
+ * cloud metadata services), unspecified, multicast, reserved and broadcast
+ * (240.0.0.0/4) addresses are denied
  * unless --allow names them, and --deny denies more. A denied destination,
  * and a connection beyond --max-conns, are reset at once and counted.
  */
@@ -142,7 +143,7 @@ static int denied_by_default(const struct in6_addr *a)
 	static const char *const closed[] = {
 		"::ffff:127.0.0.0/104", "::1/128", "::ffff:169.254.0.0/112",
 		"fe80::/10", "::ffff:0.0.0.0/104", "::/128",
-		"::ffff:224.0.0.0/100", "ff00::/8",
+		"::ffff:224.0.0.0/100", "::ffff:240.0.0.0/100", "ff00::/8",
 	};
 	struct relay_cidr c;
 	size_t i;

@@ -68,6 +68,10 @@ static const char usage_text[] =
 "  --allow CIDR              destinations allowed although denied by default\n"
 "                            (the host's loopback, link-local, multicast)\n"
 "  --deny CIDR               destinations denied (repeatable)\n"
+"  --dns ADDR                the name server the guest's DNS queries to the\n"
+"                            gateway address (port 53, UDP and TCP) are\n"
+"                            forwarded to (default: resolv.conf's first)\n"
+"  --no-dns                  no DNS forwarding\n"
 "  --max-conns N             connections at once (default 4096); the next\n"
 "                            is reset and counted\n"
 "  --max-flows N             UDP flows at once (default 4096); the next\n"
@@ -158,11 +162,60 @@ static void add_address(int idx, const char *cidr, int family)
 		    ulk_strerror(err));
 }
 
+/* The first name server of /etc/resolv.conf, in @buf; NULL if none. */
+static const char *resolv_conf_server(char *buf, size_t len)
+{
+	char line[256], *tok, *save;
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (tok && !strcmp(tok, "nameserver") &&
+		    (tok = strtok_r(NULL, " \t\r\n", &save))) {
+			snprintf(buf, len, "%s", tok);
+			found = buf;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The guest's DNS: queries to the gateway address @gw_cidr (ulk's own, on
+ * the link), port 53, go to @server (or resolv.conf's), as a --map entry:
+ * explicit, so the host's loopback stub (127.0.0.53) is reachable too.
+ */
+static void add_dns_forward(struct relay_config *cfg, const char *gw_cidr,
+			    const char *server)
+{
+	char gw[64], ns[64], map[160];
+	unsigned char tmp[16];
+
+	snprintf(gw, sizeof(gw), "%s", gw_cidr);
+	gw[strcspn(gw, "/")] = 0;
+	if (!server && !(server = resolv_conf_server(ns, sizeof(ns)))) {
+		fprintf(stderr, "ulk-proxy: no name server in /etc/resolv.conf: the guest's DNS is not forwarded (give --dns ADDR)\n");
+		return;
+	}
+	snprintf(map, sizeof(map), "%s%s%s:53=%s%s%s:53",
+		 strchr(gw, ':') ? "[" : "", gw, strchr(gw, ':') ? "]" : "",
+		 strchr(server, ':') ? "[" : "", server, strchr(server, ':') ? "]" : "");
+	if (inet_pton(AF_INET, server, tmp) != 1 &&
+	    inet_pton(AF_INET6, server, tmp) != 1)
+		die("--dns %s: not an address", server);
+	if (cfg->n_maps == RELAY_MAX_RULES ||
+	    relay_parse_map(map, &cfg->maps[cfg->n_maps++]))
+		die("cannot forward DNS (%s)", map);
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
-	       O_HELP };
+	       O_HELP, O_DNS, O_NODNS };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -174,6 +227,8 @@ int main(int argc, char **argv)
 		{ "deny", required_argument, NULL, O_DENY },
 		{ "max-conns", required_argument, NULL, O_MAXC },
 		{ "max-flows", required_argument, NULL, O_MAXF },
+		{ "dns", required_argument, NULL, O_DNS },
+		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "udp-timeout", required_argument, NULL, O_UDPT },
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
@@ -185,7 +240,8 @@ int main(int argc, char **argv)
 					   .udp_timeout_ms = 60000 };
 	static struct relay_counters cnt;
 	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
-	const char *sysctls[32];
+	const char *sysctls[32], *dns = NULL;
+	int no_dns = 0;
 	struct ulk_start_opts so = { 0 };
 	struct ulk_transparent t;
 	struct sigaction sa;
@@ -250,6 +306,8 @@ int main(int argc, char **argv)
 				die("--sysctl %s: not NAME=VALUE", optarg);
 			sysctls[n_sysctl++] = optarg;
 			break;
+		case O_DNS: dns = optarg; break;
+		case O_NODNS: no_dns = 1; break;
 		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
 		case O_HELP: fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
@@ -259,6 +317,11 @@ int main(int argc, char **argv)
 		die("'%s' is not an option (see --help)", argv[optind]);
 	if (!netns)
 		die("--netns PATH|PID is required (see --help)");
+	if (!no_dns) {
+		add_dns_forward(&cfg, ip, dns);
+		if (ip6)
+			add_dns_forward(&cfg, ip6, dns);
+	}
 
 	ns = open_netns(netns);
 	dev = add_guest_tap(ns, tap, mtu);
