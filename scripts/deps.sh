@@ -41,6 +41,7 @@ PACKAGES=(
 	wrk			# bench: HTTP request rate against nginx
 	redis-server		# bench: an epoll server under ulk-run (run by the bench, not as a service)
 	redis-tools		# bench: redis-benchmark drives it
+	busybox			# tests/run/test_proxy_dhcp: the guest's DHCP client (udhcpc)
 )
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 

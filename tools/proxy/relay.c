@@ -40,6 +40,12 @@
  * guest sees them come from where it sent. A flow idle for --udp-timeout
  * is closed; --max-flows bounds them (the next is dropped and counted).
  *
+ * DHCP: the guest's broadcasts to port 67 are not looked up through the
+ * socket-lookup program (broadcast delivery goes to the sockets bound to
+ * the port), so a server socket bound to port 67 on the guest's interface
+ * takes them; a renewal sent to the gateway's address arrives on the
+ * transparent UDP socket and is answered the same way (dhcp.c).
+ *
  * Policy: a --map entry for the destination wins; otherwise the host's
  * loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10:
  * cloud metadata services), unspecified, multicast, reserved and broadcast
@@ -72,6 +78,9 @@
 #define TAG_LISTENER	1ULL
 #define TAG_NUDGE	2ULL
 #define TAG_UDP		3ULL
+#define TAG_DHCP	4ULL
+#define DHCP_SERVER	67
+#define DHCP_CLIENT	68
 
 struct pipebuf {
 	char *data;
@@ -121,6 +130,7 @@ struct relay {
 	uint32_t *gens;
 	uint32_t n_slots, *free_slots, n_free;
 	long udp;			/* the transparent UDP socket, or -1 */
+	long dhcp;			/* the DHCP server's socket, or -1 */
 	struct conn *flows;
 	uint64_t n_flows;
 };
@@ -734,6 +744,72 @@ static struct conn *flow_open(struct relay *r, const struct sockaddr_in6 *guest,
 	return c;
 }
 
+/* --- DHCP --------------------------------------------------------------------- */
+
+/* The DHCP server's socket: port 67 on the guest's interface. */
+static long dhcp_socket(const char *ifname)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET,
+				   .sin_port = htons(DHCP_SERVER) };
+	int one = 1;
+	long fd;
+
+	fd = ulk_sys_socket(ULK_AF_INET, ULK_SOCK_DGRAM | ULK_SOCK_CLOEXEC |
+			    ULK_SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	if (ulk_sys_setsockopt(fd, ULK_SOL_SOCKET, ULK_SO_REUSEADDR, (char *)&one, sizeof(one)) ||
+	    ulk_sys_setsockopt(fd, ULK_SOL_SOCKET, ULK_SO_BROADCAST, (char *)&one, sizeof(one)) ||
+	    ulk_sys_setsockopt(fd, ULK_SOL_SOCKET, ULK_SO_BINDTODEVICE, (char *)ifname,
+			       (int)strlen(ifname) + 1) ||
+	    ulk_sys_bind(fd, (struct ulk_sockaddr *)&any, sizeof(any))) {
+		ulk_sys_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Answer one client message @m from @ciaddr (network order, may be 0). */
+static void dhcp_serve(struct relay *r, const uint8_t *m, size_t len)
+{
+	uint8_t out[DHCP_MAX_ANSWER];
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(DHCP_CLIENT) };
+	int broadcast;
+	size_t n = dhcp_answer(m, len, r->cfg->dhcp, out, &broadcast);
+
+	if (!n)
+		return;
+	if (broadcast)
+		to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	else
+		memcpy(&to.sin_addr, m + 12, 4);	/* ciaddr */
+	if (ulk_sys_sendto(r->dhcp, out, n, 0, (struct ulk_sockaddr *)&to,
+			   sizeof(to)) == (long)n)
+		r->cnt->dhcp_answers++;
+}
+
+/* Broadcast client messages, on the server's own socket. */
+static void dhcp_from_guest(struct relay *r)
+{
+	uint8_t m[1500];
+	long n;
+
+	while ((n = ulk_sys_recvfrom(r->dhcp, m, sizeof(m), ULK_MSG_DONTWAIT,
+				     NULL, NULL)) >= 0)
+		dhcp_serve(r, m, (size_t)n);
+}
+
+/* Whether @dst is the DHCP server at the gateway (a client renewing). */
+static int is_dhcp_server(const struct relay *r, const struct sockaddr_in6 *dst)
+{
+	const unsigned char *b = dst->sin6_addr.s6_addr;
+
+	return r->cfg->dhcp && r->dhcp >= 0 &&
+	       dst->sin6_port == htons(DHCP_SERVER) && b[10] == 0xff &&
+	       b[11] == 0xff && !memcmp(b + 12, &r->cfg->dhcp->server, 4);
+}
+
 /* Datagrams from guests: to their flows' host sockets. */
 static void udp_from_guest(struct relay *r)
 {
@@ -757,6 +833,10 @@ static void udp_from_guest(struct relay *r)
 			return;
 		if (orig_dst(&m, &dst))
 			continue;
+		if (is_dhcp_server(r, &dst)) {
+			dhcp_serve(r, (const uint8_t *)data, (size_t)n);
+			continue;
+		}
 		for (c = r->flows; c; c = c->next_flow)
 			if (same_end(&c->guest, &guest) && same_end(&c->dst, &dst))
 				break;
@@ -868,7 +948,7 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 {
 	struct ulk_epoll_event ev, evs[BATCH];
 	struct relay r = { .cfg = cfg, .cnt = cnt, .listener = listener,
-			   .udp = udp };
+			   .udp = udp, .dhcp = -1 };
 	pthread_t waiter;
 	long n, i;
 
@@ -889,6 +969,13 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 		ev.data = TAG_UDP;
 		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, udp, &ev);
 	}
+	if (cfg->dhcp) {
+		r.dhcp = dhcp_socket(cfg->ifname);
+		if (r.dhcp < 0)
+			return r.dhcp == -1 ? -EADDRINUSE : (int)r.dhcp;
+		ev.data = TAG_DHCP;
+		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.dhcp, &ev);
+	}
 	if (pthread_create(&waiter, NULL, host_waiter, &r))
 		return -EAGAIN;
 	pthread_detach(waiter);
@@ -907,6 +994,8 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 				host_events(&r);
 			else if (evs[i].data == TAG_UDP)
 				udp_from_guest(&r);
+			else if (evs[i].data == TAG_DHCP)
+				dhcp_from_guest(&r);
 			else
 				pump(&r, (struct conn *)(uintptr_t)evs[i].data);
 		}

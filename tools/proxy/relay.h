@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dhcp.h"
+
 #define RELAY_MAX_RULES	32
 
 /* An address range: family, bytes (IPv4 as mapped IPv6), prefix length. */
@@ -30,6 +32,8 @@ struct relay_map {
  * @maps: service map entries, tried before the destination policy.
  * @allow: destinations allowed although the default denies them.
  * @deny: destinations denied although the default allows them.
+ * @dhcp: the guest's lease, if the relay serves DHCP, else NULL.
+ * @ifname: ulk's name of the guest's interface (where DHCP is served).
  */
 struct relay_config {
 	int max_conns;
@@ -42,6 +46,8 @@ struct relay_config {
 	struct relay_cidr deny[RELAY_MAX_RULES];
 	int n_deny;
 	int verbose;
+	const struct dhcp_lease *dhcp;
+	const char *ifname;
 };
 
 /**
@@ -58,6 +64,7 @@ struct relay_counters {
 	uint64_t bytes_to_guest;
 	uint64_t udp_flows;
 	uint64_t udp_flows_closed;
+	uint64_t dhcp_answers;
 	uint64_t active;
 };
 

@@ -61,6 +61,9 @@ static const char usage_text[] =
 "                            (default 10.0.2.2/24)\n"
 "  --ip6 ADDR/PREFIX         its IPv6 address (default none)\n"
 "  --mtu N                   MTU of the link (default 65520)\n"
+"  --guest-ip ADDR           the IPv4 address DHCP gives the guest (default\n"
+"                            the 15th of --ip's subnet, as slirp's)\n"
+"  --no-dhcp                 no DHCP server\n"
 "\n"
 "Relay:\n"
 "  --map GADDR:PORT=HADDR:PORT  connections to GADDR:PORT go to HADDR:PORT\n"
@@ -162,6 +165,39 @@ static void add_address(int idx, const char *cidr, int family)
 		    ulk_strerror(err));
 }
 
+/* The guest's lease: --guest-ip, or the 15th address of --ip's subnet. */
+static void make_lease(struct dhcp_lease *l, const char *gw_cidr,
+		       const char *guest, int mtu)
+{
+	char gw[64], *slash;
+	int prefix;
+	uint32_t g, mask;
+
+	snprintf(gw, sizeof(gw), "%s", gw_cidr);
+	slash = strchr(gw, '/');
+	prefix = slash ? atoi(slash + 1) : 24;
+	if (slash)
+		*slash = 0;
+	if (inet_pton(AF_INET, gw, &l->server) != 1 || prefix < 8 || prefix > 30)
+		die("--ip %s: DHCP needs an IPv4 subnet of /8 to /30 (or --no-dhcp)", gw_cidr);
+	mask = htonl(~0U << (32 - prefix));
+	if (guest) {
+		if (inet_pton(AF_INET, guest, &l->guest) != 1)
+			die("--guest-ip %s: not an IPv4 address", guest);
+	} else {
+		g = (ntohl(l->server) & ntohl(mask)) + 15;
+		if (g == ntohl(l->server))
+			g++;
+		l->guest = htonl(g);
+	}
+	if ((l->guest & mask) != (l->server & mask) || l->guest == l->server)
+		die("--guest-ip: not another address of --ip's subnet (%s)", gw_cidr);
+	l->mask = mask;
+	l->router = l->dns = l->server;
+	l->lease_s = 3600;
+	l->mtu = (uint16_t)mtu;
+}
+
 /* The first name server of /etc/resolv.conf, in @buf; NULL if none. */
 static const char *resolv_conf_server(char *buf, size_t len)
 {
@@ -215,7 +251,7 @@ int main(int argc, char **argv)
 {
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
-	       O_HELP, O_DNS, O_NODNS };
+	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -229,6 +265,8 @@ int main(int argc, char **argv)
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "dns", required_argument, NULL, O_DNS },
 		{ "no-dns", no_argument, NULL, O_NODNS },
+		{ "guest-ip", required_argument, NULL, O_GUEST },
+		{ "no-dhcp", no_argument, NULL, O_NODHCP },
 		{ "udp-timeout", required_argument, NULL, O_UDPT },
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
@@ -240,8 +278,10 @@ int main(int argc, char **argv)
 					   .udp_timeout_ms = 60000 };
 	static struct relay_counters cnt;
 	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
-	const char *sysctls[32], *dns = NULL;
-	int no_dns = 0;
+	const char *sysctls[32], *dns = NULL, *guest_ip = NULL;
+	int no_dns = 0, no_dhcp = 0;
+	static struct dhcp_lease lease;
+	char ifname[32];
 	struct ulk_start_opts so = { 0 };
 	struct ulk_transparent t;
 	struct sigaction sa;
@@ -308,6 +348,8 @@ int main(int argc, char **argv)
 			break;
 		case O_DNS: dns = optarg; break;
 		case O_NODNS: no_dns = 1; break;
+		case O_GUEST: guest_ip = optarg; break;
+		case O_NODHCP: no_dhcp = 1; break;
 		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
 		case O_HELP: fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
@@ -357,6 +399,13 @@ int main(int argc, char **argv)
 		    ulk_strerror(err), *ulk_transparent_errmsg() ? "\n" : "",
 		    ulk_transparent_errmsg());
 
+	if (!no_dhcp) {
+		make_lease(&lease, ip, guest_ip, mtu);
+		if (ulk_if_name(idx, ifname, sizeof(ifname)))
+			die("cannot name ulk's interface");
+		cfg.dhcp = &lease;
+		cfg.ifname = ifname;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -366,7 +415,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
 		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
 	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
-	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu bytes-to-host %llu bytes-to-guest %llu\n",
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
 		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
 		(unsigned long long)cnt.refused_limit,
 		(unsigned long long)cnt.refused_policy,
@@ -374,6 +423,7 @@ int main(int argc, char **argv)
 		(unsigned long long)cnt.resets,
 		(unsigned long long)cnt.udp_flows,
 		(unsigned long long)cnt.udp_flows_closed,
+		(unsigned long long)cnt.dhcp_answers,
 		(unsigned long long)cnt.bytes_to_host,
 		(unsigned long long)cnt.bytes_to_guest);
 	ulk_halt();
