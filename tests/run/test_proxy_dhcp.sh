@@ -6,7 +6,8 @@
 # the lease ulk-proxy gives (the 15th address of the gateway's subnet, the
 # gateway as router and name server, the link's MTU), then reaches a host
 # server through the proxy. A second udhcpc run with the lease in hand
-# (REQUEST for the same address) is ACKed.
+# (REQUEST for the same address) is ACKed. An inward port forward (-t)
+# carries a verified transfer from a host client to a server in the guest.
 set -uo pipefail
 . "$SRC_DIR/tests/net/tap_ns.sh"
 for p in python3 busybox; do
@@ -39,7 +40,7 @@ guest=$SRC_DIR/tests/run/proxy_guest.py
 ip netns exec "$s" python3 "$guest" server 10.77.0.2 9000 >"$tmp/srv.out" 2>&1 & pids+=($!)
 for _ in $(seq 100); do grep -q READY "$tmp/srv.out" && break; sleep 0.1; done
 
-"$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkd0 --ip 10.76.0.1/24 --mtu 9000 \
+"$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkd0 --ip 10.76.0.1/24 --mtu 9000 -t 7100:9000 \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -70,10 +71,19 @@ grep -q "^ok" <<<"$out" && pass "the configured guest reaches a host server thro
 out=$(ip netns exec "$g" timeout 20 busybox udhcpc -i ulkd0 -f -q -n -t 5 -T 1 -r 10.76.0.15 -s "$tmp/dhcp.sh" 2>&1)
 grep -q "LEASE ip=10.76.0.15" <<<"$out" && pass "a request for the leased address is acknowledged" \
 	|| { bad "a second request"; echo "$out"; }
+# Inward: a host client on the forwarded port reaches a server in the guest.
+ip netns exec "$g" python3 "$guest" server 10.76.0.15 9000 >"$tmp/gsrv.out" 2>&1 & pids+=($!)
+for _ in $(seq 100); do grep -q READY "$tmp/gsrv.out" && break; sleep 0.1; done
+out=$(timeout 120 python3 "$guest" guest bulk 127.0.0.1 7100 $((16 << 20)) 2>&1)
+echo "    $out"
+grep -q "^ok" <<<"$out" && pass "-t 7100:9000: a host client reaches the guest's server, every byte verified" \
+	|| bad "the inward forward"
 kill -TERM $proxy
 wait $proxy
 line=$(grep "dhcp-answers" "$tmp/proxy.err")
 echo "    $line"
 n=$(sed -n 's/.*dhcp-answers \([0-9]*\).*/\1/p' <<<"$line")
 [ "${n:-0}" -ge 3 ] && pass "ulk-proxy counted $n DHCP answers" || bad "dhcp-answers ${n:-?}"
+fw=$(sed -n 's/.*forwarded \([0-9]*\).*/\1/p' <<<"$line")
+[ "${fw:-0}" = 1 ] && pass "one forwarded connection counted" || bad "forwarded ${fw:-?}"
 exit $fail

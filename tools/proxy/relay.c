@@ -40,6 +40,11 @@
  * guest sees them come from where it sent. A flow idle for --udp-timeout
  * is closed; --max-flows bounds them (the next is dropped and counted).
  *
+ * Inward forwards (-t HOSTPORT[:GUESTPORT]): a host listener in the
+ * proxy's namespace; each connection it accepts is connected from ulk to
+ * the guest's address and port (non-blocking, from the gateway's address),
+ * then relayed as above with the roles of the two sides' connects swapped.
+ *
  * DHCP: the guest's broadcasts to port 67 are not looked up through the
  * socket-lookup program (broadcast delivery goes to the sockets bound to
  * the port), so a server socket bound to port 67 on the guest's interface
@@ -87,7 +92,7 @@ struct pipebuf {
 	size_t head, len;	/* bytes [head, head + len) are pending */
 };
 
-enum conn_kind { CONN_TCP, CONN_UDP };
+enum conn_kind { CONN_TCP, CONN_UDP, CONN_LISTEN };
 
 /*
  * A TCP connection, or a UDP flow (the guest's address and port to one
@@ -103,7 +108,9 @@ struct conn {
 	struct sockaddr_in6 guest, dst;	/* a flow's two ends, as ulk saw them */
 	int64_t last_ms;	/* a flow's last datagram */
 	struct conn *next_flow;	/* the relay's flow list */
-	int connecting;
+	int connecting;		/* the host side's connect is under way */
+	int u_connecting;	/* the guest side's (an inward forward) */
+	int guest_port;		/* a forward listener's guest port */
 	int u_eof, h_eof;	/* that side sent its FIN */
 	int u_shut, h_shut;	/* we shut writing to that side down */
 	struct pipebuf u2h, h2u;
@@ -419,6 +426,8 @@ static void conn_close(struct relay *r, struct conn *c, int reset)
 	r->dead = c;
 }
 
+static int guest_connect_done(struct relay *r, struct conn *c);
+
 /* Move bytes both ways until nothing more can move; close when done. */
 static void pump(struct relay *r, struct conn *c)
 {
@@ -427,9 +436,13 @@ static void pump(struct relay *r, struct conn *c)
 
 	if (c->closed)
 		return;
+	if (c->u_connecting && guest_connect_done(r, c))
+		return;
 	/* guest -> buffer -> host */
 	b = &c->u2h;
 	for (;;) {
+		if (c->u_connecting)
+			break;
 		if (!c->u_eof && b->len < BUF_SIZE) {
 			size_t tail = b->head + b->len, room;
 
@@ -498,7 +511,7 @@ static void pump(struct relay *r, struct conn *c)
 				return;
 			}
 		}
-		if (!b->len)
+		if (!b->len || c->u_connecting)
 			break;
 		n = ulk_sys_write(c->u, b->data + b->head, b->len);
 		if (n < 0) {
@@ -519,6 +532,117 @@ static void pump(struct relay *r, struct conn *c)
 	}
 	if (c->u_shut && c->h_shut)
 		conn_close(r, c, 0);
+}
+
+/*
+ * An inward forward's connect to the guest, from ulk: done yet? Return 1
+ * if it failed (the connection is closed), else 0 (u_connecting cleared
+ * once connected).
+ */
+static int guest_connect_done(struct relay *r, struct conn *c)
+{
+	struct ulk_pollfd p = { .fd = (int)c->u, .events = ULK_POLLOUT };
+	struct __ulk_kernel_timespec zero = { 0, 0 };
+	int err = 0, len = sizeof(err);
+
+	if (ulk_sys_ppoll(&p, 1, &zero, NULL, 0) <= 0)
+		return 0;
+	ulk_sys_getsockopt(c->u, ULK_SOL_SOCKET, ULK_SO_ERROR, (char *)&err, &len);
+	if (err) {
+		r->cnt->failed_connect++;
+		conn_close(r, c, 1);
+		return 1;
+	}
+	c->u_connecting = 0;
+	r->cnt->forwarded++;
+	return 0;
+}
+
+/* A host connection to a forward listener: connect to the guest from ulk. */
+static void forward_one(struct relay *r, int h, int guest_port)
+{
+	struct sockaddr_in6 to = r->cfg->guest;
+	struct ulk_epoll_event uev;
+	struct epoll_event hev;
+	struct conn *c = calloc(1, sizeof(*c));
+	long u, err;
+
+	u = ulk_sys_socket(ULK_AF_INET6, ULK_SOCK_STREAM | ULK_SOCK_NONBLOCK |
+			   ULK_SOCK_CLOEXEC, 0);
+	if (u < 0 || !c || buf_init(&c->u2h) || buf_init(&c->h2u) ||
+	    slot_take(r, c)) {
+		if (u >= 0)
+			ulk_sys_close(u);
+		if (c) {
+			free(c->u2h.data);
+			free(c->h2u.data);
+			free(c);
+		}
+		reset_host(h);
+		return;
+	}
+	c->u = u;
+	c->h = h;
+	c->u_connecting = 1;
+	r->cnt->active++;
+	to.sin6_port = htons((unsigned short)guest_port);
+	err = ulk_sys_connect(u, (struct ulk_sockaddr *)&to, sizeof(to));
+	if (err && err != -EINPROGRESS) {
+		r->cnt->failed_connect++;
+		conn_close(r, c, 1);
+		return;
+	}
+	memset(&uev, 0, sizeof(uev));
+	uev.events = ULK_EPOLLIN | ULK_EPOLLOUT | ULK_EPOLLRDHUP | ULK_EPOLLET;
+	uev.data = (uintptr_t)c;
+	memset(&hev, 0, sizeof(hev));
+	hev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	hev.data.u64 = slot_key(r, c);
+	if (ulk_sys_epoll_ctl(r->uep, ULK_EPOLL_CTL_ADD, u, &uev) ||
+	    epoll_ctl(r->hep, EPOLL_CTL_ADD, h, &hev))
+		conn_close(r, c, 1);
+}
+
+static void forward_accept(struct relay *r, struct conn *l)
+{
+	int h;
+
+	while ((h = accept4(l->h, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+		forward_one(r, h, l->guest_port);
+}
+
+/* A host listener for -t HOSTPORT:GUESTPORT. Return 0 or -errno. */
+static int forward_listen(struct relay *r, const struct relay_fwd *f)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6,
+				    .sin6_port = htons((unsigned short)f->host_port) };
+	struct epoll_event hev;
+	struct conn *l = calloc(1, sizeof(*l));
+	int h, one = 1, zero = 0;
+
+	h = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (h < 0 || !l || slot_take(r, l)) {
+		if (h >= 0)
+			close(h);
+		free(l);
+		return -ENOMEM;
+	}
+	setsockopt(h, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(h, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(h, (struct sockaddr *)&any, sizeof(any)) || listen(h, 128)) {
+		int err = -errno;
+
+		close(h);
+		return err;
+	}
+	l->kind = CONN_LISTEN;
+	l->h = h;
+	l->u = -1;
+	l->guest_port = f->guest_port;
+	memset(&hev, 0, sizeof(hev));
+	hev.events = EPOLLIN;
+	hev.data.u64 = slot_key(r, l);
+	return epoll_ctl(r->hep, EPOLL_CTL_ADD, h, &hev) ? -errno : 0;
 }
 
 /* The host connect finished (EPOLLOUT while connecting). */
@@ -926,6 +1050,10 @@ static void host_events(struct relay *r)
 			udp_from_host(r, c);
 			continue;
 		}
+		if (c->kind == CONN_LISTEN) {
+			forward_accept(r, c);
+			continue;
+		}
 		if (c->connecting && (q[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			connected(r, c);
 		pump(r, c);
@@ -975,6 +1103,12 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 			return r.dhcp == -1 ? -EADDRINUSE : (int)r.dhcp;
 		ev.data = TAG_DHCP;
 		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.dhcp, &ev);
+	}
+	for (i = 0; i < cfg->n_fwds; i++) {
+		int err = forward_listen(&r, &cfg->fwds[i]);
+
+		if (err)
+			return err;
 	}
 	if (pthread_create(&waiter, NULL, host_waiter, &r))
 		return -EAGAIN;

@@ -24,6 +24,12 @@ struct relay_map {
 	socklen_t to_len;
 };
 
+/* -t HOSTPORT[:GUESTPORT] */
+struct relay_fwd {
+	int host_port;
+	int guest_port;
+};
+
 /**
  * struct relay_config - what the relay does.
  * @max_conns: connections at once; the next is reset and counted.
@@ -34,6 +40,9 @@ struct relay_map {
  * @deny: destinations denied although the default allows them.
  * @dhcp: the guest's lease, if the relay serves DHCP, else NULL.
  * @ifname: ulk's name of the guest's interface (where DHCP is served).
+ * @fwds: inward port forwards: host listeners whose connections are made
+ *	to the guest's address (@guest) from ulk.
+ * @guest: the guest's address, IPv4 mapped (for @fwds).
  */
 struct relay_config {
 	int max_conns;
@@ -48,6 +57,9 @@ struct relay_config {
 	int verbose;
 	const struct dhcp_lease *dhcp;
 	const char *ifname;
+	struct relay_fwd fwds[RELAY_MAX_RULES];
+	int n_fwds;
+	struct sockaddr_in6 guest;
 };
 
 /**
@@ -65,6 +77,7 @@ struct relay_counters {
 	uint64_t udp_flows;
 	uint64_t udp_flows_closed;
 	uint64_t dhcp_answers;
+	uint64_t forwarded;
 	uint64_t active;
 };
 

@@ -66,6 +66,10 @@ static const char usage_text[] =
 "  --no-dhcp                 no DHCP server\n"
 "\n"
 "Relay:\n"
+"  -t, --tcp-ports HPORT[:GPORT]  a host listener on HPORT (all addresses of\n"
+"                            this namespace) whose connections reach the\n"
+"                            guest's GPORT (default HPORT) through ulk\n"
+"                            (repeatable)\n"
 "  --map GADDR:PORT=HADDR:PORT  connections to GADDR:PORT go to HADDR:PORT\n"
 "                            (repeatable; IPv6 as [ADDR]:PORT)\n"
 "  --allow CIDR              destinations allowed although denied by default\n"
@@ -251,7 +255,7 @@ int main(int argc, char **argv)
 {
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
-	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP };
+	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP, O_TCP = 't' };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -266,6 +270,7 @@ int main(int argc, char **argv)
 		{ "dns", required_argument, NULL, O_DNS },
 		{ "no-dns", no_argument, NULL, O_NODNS },
 		{ "guest-ip", required_argument, NULL, O_GUEST },
+		{ "tcp-ports", required_argument, NULL, O_TCP },
 		{ "no-dhcp", no_argument, NULL, O_NODHCP },
 		{ "udp-timeout", required_argument, NULL, O_UDPT },
 		{ "mem", required_argument, NULL, O_MEM },
@@ -288,7 +293,7 @@ int main(int argc, char **argv)
 	int opt, mtu = 65520, n_sysctl = 0, ns, dev, idx, err, i;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:", longs, NULL)) != -1) {
 		switch (opt) {
 		case O_NETNS: netns = optarg; break;
 		case O_TAP: tap = optarg; break;
@@ -350,6 +355,20 @@ int main(int argc, char **argv)
 		case O_NODNS: no_dns = 1; break;
 		case O_GUEST: guest_ip = optarg; break;
 		case O_NODHCP: no_dhcp = 1; break;
+		case O_TCP: {
+			struct relay_fwd *f = &cfg.fwds[cfg.n_fwds];
+			long hp = strtol(optarg, &end, 10), gp = hp;
+
+			if (*end == ':')
+				gp = strtol(end + 1, &end, 10);
+			if (*end || hp <= 0 || hp > 65535 || gp <= 0 || gp > 65535 ||
+			    cfg.n_fwds == RELAY_MAX_RULES)
+				die("-t %s: not HOSTPORT[:GUESTPORT] (or too many)", optarg);
+			f->host_port = (int)hp;
+			f->guest_port = (int)gp;
+			cfg.n_fwds++;
+			break;
+		}
 		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
 		case O_HELP: fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
@@ -399,8 +418,13 @@ int main(int argc, char **argv)
 		    ulk_strerror(err), *ulk_transparent_errmsg() ? "\n" : "",
 		    ulk_transparent_errmsg());
 
-	if (!no_dhcp) {
+	if (!no_dhcp || cfg.n_fwds) {
 		make_lease(&lease, ip, guest_ip, mtu);
+		cfg.guest.sin6_family = AF_INET6;
+		cfg.guest.sin6_addr.s6_addr[10] = cfg.guest.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&cfg.guest.sin6_addr.s6_addr[12], &lease.guest, 4);
+	}
+	if (!no_dhcp) {
 		if (ulk_if_name(idx, ifname, sizeof(ifname)))
 			die("cannot name ulk's interface");
 		cfg.dhcp = &lease;
@@ -415,8 +439,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
 		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
 	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
-	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu forwarded %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
 		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
+		(unsigned long long)cnt.forwarded,
 		(unsigned long long)cnt.refused_limit,
 		(unsigned long long)cnt.refused_policy,
 		(unsigned long long)cnt.failed_connect,
