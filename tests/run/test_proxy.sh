@@ -19,6 +19,8 @@
 #    address and port the guest sent to; the flows end after --udp-timeout;
 #  - the guest's resolver asking the gateway address gets answers from the
 #    --dns server (forwarded as a --map of port 53);
+#  - the proxy runs sandboxed once set up (nobody, no capabilities in any
+#    thread, no_new_privs, a seccomp filter), and the relay works so;
 #  - at SIGTERM the proxy exits 0 with its counters.
 set -uo pipefail
 . "$SRC_DIR/tests/net/tap_ns.sh"
@@ -70,6 +72,16 @@ proxy=$!
 pids+=($proxy)
 for _ in $(seq 100); do grep -q "serving the guest" "$tmp/proxy.err" && break; sleep 0.1; done
 grep -q "serving the guest" "$tmp/proxy.err" || { bad "ulk-proxy did not start"; cat "$tmp/proxy.err"; exit 1; }
+
+# The sandbox: nobody, no capabilities in any thread, no_new_privs, seccomp.
+st=/proc/$proxy/status
+caps=$(cat /proc/$proxy/task/*/status | awk '/^CapEff/ {print $2}' | sort -u | tr '\n' ' ')
+if grep -q "^Uid:[[:space:]]*65534" "$st" && grep -q "^NoNewPrivs:[[:space:]]*1" "$st" &&
+   grep -q "^Seccomp:[[:space:]]*2" "$st" && [ "$caps" = "0000000000000000 " ]; then
+	pass "ulk-proxy runs sandboxed: uid 65534, no capabilities in its $(ls /proc/$proxy/task | wc -l) threads, no_new_privs, seccomp"
+else
+	bad "ulk-proxy's sandbox: $(grep -E '^(Uid|NoNewPrivs|Seccomp)' "$st" | tr '\n' ' ') CapEff: $caps"
+fi
 
 gcase() { timeout 120 ip netns exec "$g" python3 "$guest" guest "$@"; }
 check() { local out; out=$(gcase "$@" 2>&1); echo "    $out"; grep -q "^ok" <<<"$out" || fail=1; }

@@ -1112,6 +1112,8 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 	}
 	if (pthread_create(&waiter, NULL, host_waiter, &r))
 		return -EAGAIN;
+	if (cfg->ready && cfg->ready())
+		return -EPERM;
 	pthread_detach(waiter);
 	while (!*stop) {
 		/* Flows expire: wake at least once a second while there are. */

@@ -43,6 +43,8 @@ struct relay_fwd {
  * @fwds: inward port forwards: host listeners whose connections are made
  *	to the guest's address (@guest) from ulk.
  * @guest: the guest's address, IPv4 mapped (for @fwds).
+ * @ready: called once everything is set up, before the first event (the
+ *	sandbox); a non-zero return ends relay_run() with -EPERM.
  */
 struct relay_config {
 	int max_conns;
@@ -60,6 +62,7 @@ struct relay_config {
 	struct relay_fwd fwds[RELAY_MAX_RULES];
 	int n_fwds;
 	struct sockaddr_in6 guest;
+	int (*ready)(void);
 };
 
 /**

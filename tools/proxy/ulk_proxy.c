@@ -40,6 +40,7 @@
 #include <ulk/linux/if_addr.h>
 
 #include "relay.h"
+#include "sandbox.h"
 
 #define EXIT_USAGE	2
 #define TABLE		100
@@ -86,10 +87,28 @@ static const char usage_text[] =
 "  --udp-timeout SECONDS     a UDP flow idle this long ends (default 60)\n"
 "  --mem SIZE                ulk's kernel memory (default 256M)\n"
 "  --sysctl NAME=VALUE       a sysctl of ulk's kernel (repeatable)\n"
+"  --no-sandbox              keep running with our privileges (see below)\n"
 "  --verbose                 kernel log and relay notes on stderr\n"
-"  --help                    this text\n";
+"  --help                    this text\n"
+"\n"
+"Once set up, ulk-proxy drops every privilege (as root it becomes nobody),\n"
+"sets no_new_privs and refuses, by seccomp, what a relay never does\n"
+"(executing programs, ptrace, mounts and namespaces, modules, bpf...).\n";
 
 static volatile int stop;
+
+/* relay_config.ready: the set-up is done, enter the sandbox. */
+static int enter_sandbox(void)
+{
+	char err[256];
+
+	if (proxy_sandbox(err, sizeof(err))) {
+		fprintf(stderr, "ulk-proxy: cannot enter the sandbox: %s (--no-sandbox runs without)\n",
+			err);
+		return -1;
+	}
+	return 0;
+}
 
 static void on_signal(int sig)
 {
@@ -255,7 +274,8 @@ int main(int argc, char **argv)
 {
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
-	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP, O_TCP = 't' };
+	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP, O_NOSANDBOX,
+	       O_TCP = 't' };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -272,6 +292,7 @@ int main(int argc, char **argv)
 		{ "guest-ip", required_argument, NULL, O_GUEST },
 		{ "tcp-ports", required_argument, NULL, O_TCP },
 		{ "no-dhcp", no_argument, NULL, O_NODHCP },
+		{ "no-sandbox", no_argument, NULL, O_NOSANDBOX },
 		{ "udp-timeout", required_argument, NULL, O_UDPT },
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
@@ -280,7 +301,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	static struct relay_config cfg = { .max_conns = 4096, .max_flows = 4096,
-					   .udp_timeout_ms = 60000 };
+					   .udp_timeout_ms = 60000,
+					   .ready = enter_sandbox };
 	static struct relay_counters cnt;
 	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
 	const char *sysctls[32], *dns = NULL, *guest_ip = NULL;
@@ -355,6 +377,7 @@ int main(int argc, char **argv)
 		case O_NODNS: no_dns = 1; break;
 		case O_GUEST: guest_ip = optarg; break;
 		case O_NODHCP: no_dhcp = 1; break;
+		case O_NOSANDBOX: cfg.ready = NULL; break;
 		case O_TCP: {
 			struct relay_fwd *f = &cfg.fwds[cfg.n_fwds];
 			long hp = strtol(optarg, &end, 10), gp = hp;
