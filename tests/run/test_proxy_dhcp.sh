@@ -8,6 +8,8 @@
 # server through the proxy. A second udhcpc run with the lease in hand
 # (REQUEST for the same address) is ACKed. An inward port forward (-t)
 # carries a verified transfer from a host client to a server in the guest.
+# With --ip6, the guest's kernel takes an address by SLAAC from ulk's
+# router advertisements, and ulk as its default router.
 set -uo pipefail
 . "$SRC_DIR/tests/net/tap_ns.sh"
 for p in python3 busybox; do
@@ -41,6 +43,7 @@ ip netns exec "$s" python3 "$guest" server 10.77.0.2 9000 >"$tmp/srv.out" 2>&1 &
 for _ in $(seq 100); do grep -q READY "$tmp/srv.out" && break; sleep 0.1; done
 
 "$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkd0 --ip 10.76.0.1/24 --mtu 9000 -t 7100:9000 \
+	--ip6 fd76::1/64 \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -71,6 +74,18 @@ grep -q "^ok" <<<"$out" && pass "the configured guest reaches a host server thro
 out=$(ip netns exec "$g" timeout 20 busybox udhcpc -i ulkd0 -f -q -n -t 5 -T 1 -r 10.76.0.15 -s "$tmp/dhcp.sh" 2>&1)
 grep -q "LEASE ip=10.76.0.15" <<<"$out" && pass "a request for the leased address is acknowledged" \
 	|| { bad "a second request"; echo "$out"; }
+# IPv6 by SLAAC from ulk's router advertisements, ulk the default router.
+for _ in $(seq 100); do
+	a6=$(ip -n "$g" -6 addr show dev ulkd0 scope global | sed -n 's/.*inet6 \(fd76:[0-9a-f:]*\)\/64.*/\1/p' | head -1)
+	[ -n "$a6" ] && break
+	sleep 0.1
+done
+r6=$(ip -n "$g" -6 route show default | head -1)
+if [ -n "$a6" ] && grep -q "via fe80::" <<<"$r6"; then
+	pass "SLAAC: the guest took $a6/64 and a default route ($r6)"
+else
+	bad "no SLAAC address or default route (address '$a6', route '$r6')"
+fi
 # Inward: a host client on the forwarded port reaches a server in the guest.
 ip netns exec "$g" python3 "$guest" server 10.76.0.15 9000 >"$tmp/gsrv.out" 2>&1 & pids+=($!)
 for _ in $(seq 100); do grep -q READY "$tmp/gsrv.out" && break; sleep 0.1; done
@@ -84,6 +99,8 @@ line=$(grep "dhcp-answers" "$tmp/proxy.err")
 echo "    $line"
 n=$(sed -n 's/.*dhcp-answers \([0-9]*\).*/\1/p' <<<"$line")
 [ "${n:-0}" -ge 3 ] && pass "ulk-proxy counted $n DHCP answers" || bad "dhcp-answers ${n:-?}"
+ra=$(sed -n 's/.*router-adverts \([0-9]*\).*/\1/p' <<<"$line")
+[ "${ra:-0}" -ge 1 ] && pass "router advertisements sent: $ra" || bad "router-adverts ${ra:-?}"
 fw=$(sed -n 's/.*forwarded \([0-9]*\).*/\1/p' <<<"$line")
 [ "${fw:-0}" = 1 ] && pass "one forwarded connection counted" || bad "forwarded ${fw:-?}"
 exit $fail

@@ -84,6 +84,8 @@
 #define TAG_NUDGE	2ULL
 #define TAG_UDP		3ULL
 #define TAG_DHCP	4ULL
+#define TAG_RA		5ULL
+#define ND_ROUTER_SOLICIT	133
 #define DHCP_SERVER	67
 #define DHCP_CLIENT	68
 
@@ -138,6 +140,8 @@ struct relay {
 	uint32_t n_slots, *free_slots, n_free;
 	long udp;			/* the transparent UDP socket, or -1 */
 	long dhcp;			/* the DHCP server's socket, or -1 */
+	long ra;			/* the raw ICMPv6 socket for RAs, or -1 */
+	int64_t next_ra_ms;
 	struct conn *flows;
 	uint64_t n_flows;
 };
@@ -934,6 +938,64 @@ static int is_dhcp_server(const struct relay *r, const struct sockaddr_in6 *dst)
 	       b[11] == 0xff && !memcmp(b + 12, &r->cfg->dhcp->server, 4);
 }
 
+/* --- router advertisements ----------------------------------------------------- */
+
+/* A raw ICMPv6 socket on the guest's interface, in the all-routers group. */
+static long ra_socket(const struct relay_config *cfg)
+{
+	struct ulk_ipv6_mreq mr;
+	int hops = 255, idx = cfg->ifindex;
+	long fd;
+
+	fd = ulk_sys_socket(ULK_AF_INET6, ULK_SOCK_RAW | ULK_SOCK_NONBLOCK |
+			    ULK_SOCK_CLOEXEC, ULK_IPPROTO_ICMPV6);
+	if (fd < 0)
+		return fd;
+	memset(&mr, 0, sizeof(mr));
+	inet_pton(AF_INET6, "ff02::2", &mr.ipv6mr_multiaddr);
+	mr.ipv6mr_ifindex = idx;
+	if (ulk_sys_setsockopt(fd, ULK_SOL_SOCKET, ULK_SO_BINDTODEVICE,
+			       (char *)cfg->ifname, (int)strlen(cfg->ifname) + 1) ||
+	    ulk_sys_setsockopt(fd, ULK_IPPROTO_IPV6, ULK_IPV6_MULTICAST_HOPS,
+			       (char *)&hops, sizeof(hops)) ||
+	    ulk_sys_setsockopt(fd, ULK_IPPROTO_IPV6, ULK_IPV6_MULTICAST_IF,
+			       (char *)&idx, sizeof(idx)) ||
+	    ulk_sys_setsockopt(fd, ULK_IPPROTO_IPV6, ULK_IPV6_ADD_MEMBERSHIP,
+			       (char *)&mr, sizeof(mr))) {
+		ulk_sys_close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void ra_send(struct relay *r)
+{
+	struct sockaddr_in6 all = { .sin6_family = AF_INET6 };
+	unsigned char m[RA_MAX];
+	size_t n = ra_build(m, r->cfg->ra);
+
+	inet_pton(AF_INET6, "ff02::1", &all.sin6_addr);
+	all.sin6_scope_id = (uint32_t)r->cfg->ifindex;
+	if (ulk_sys_sendto(r->ra, m, n, 0, (struct ulk_sockaddr *)&all,
+			   sizeof(all)) == (long)n)
+		r->cnt->router_adverts++;
+	r->next_ra_ms = now_ms() + RA_INTERVAL_S * 1000;
+}
+
+/* ICMPv6 from the guest: a router solicitation gets an advertisement. */
+static void ra_from_guest(struct relay *r)
+{
+	unsigned char m[1500];
+	long n;
+	int solicited = 0;
+
+	while ((n = ulk_sys_recvfrom(r->ra, m, sizeof(m), ULK_MSG_DONTWAIT,
+				     NULL, NULL)) > 0)
+		solicited |= m[0] == ND_ROUTER_SOLICIT;
+	if (solicited)
+		ra_send(r);
+}
+
 /* Datagrams from guests: to their flows' host sockets. */
 static void udp_from_guest(struct relay *r)
 {
@@ -1076,7 +1138,8 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 {
 	struct ulk_epoll_event ev, evs[BATCH];
 	struct relay r = { .cfg = cfg, .cnt = cnt, .listener = listener,
-			   .udp = udp, .dhcp = -1 };
+			   .udp = udp, .dhcp = -1, .ra = -1 };
+	int64_t wait_ms;
 	pthread_t waiter;
 	long n, i;
 
@@ -1104,6 +1167,14 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 		ev.data = TAG_DHCP;
 		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.dhcp, &ev);
 	}
+	if (cfg->ra) {
+		r.ra = ra_socket(cfg);
+		if (r.ra < 0)
+			return r.ra == -1 ? -EINVAL : (int)r.ra;
+		ev.data = TAG_RA;
+		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.ra, &ev);
+		ra_send(&r);
+	}
 	for (i = 0; i < cfg->n_fwds; i++) {
 		int err = forward_listen(&r, &cfg->fwds[i]);
 
@@ -1117,8 +1188,18 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 	pthread_detach(waiter);
 	while (!*stop) {
 		/* Flows expire: wake at least once a second while there are. */
-		n = ulk_sys_epoll_pwait(r.uep, evs, BATCH, r.flows ? 1000 : -1,
-					NULL, 0);
+		wait_ms = r.flows ? 1000 : -1;
+		if (r.ra >= 0) {
+			int64_t due = r.next_ra_ms - now_ms();
+
+			if (due <= 0) {
+				ra_send(&r);
+				due = RA_INTERVAL_S * 1000;
+			}
+			if (wait_ms < 0 || due < wait_ms)
+				wait_ms = due;
+		}
+		n = ulk_sys_epoll_pwait(r.uep, evs, BATCH, (long)wait_ms, NULL, 0);
 		if (n == -EINTR)
 			continue;
 		if (n < 0)
@@ -1132,6 +1213,8 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 				udp_from_guest(&r);
 			else if (evs[i].data == TAG_DHCP)
 				dhcp_from_guest(&r);
+			else if (evs[i].data == TAG_RA)
+				ra_from_guest(&r);
 			else
 				pump(&r, (struct conn *)(uintptr_t)evs[i].data);
 		}

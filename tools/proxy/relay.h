@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "dhcp.h"
+#include "ra.h"
 
 #define RELAY_MAX_RULES	32
 
@@ -43,6 +44,8 @@ struct relay_fwd {
  * @fwds: inward port forwards: host listeners whose connections are made
  *	to the guest's address (@guest) from ulk.
  * @guest: the guest's address, IPv4 mapped (for @fwds).
+ * @ra: the router advertisements to send on the guest's link, or NULL.
+ * @ifindex: ulk's index of the guest's interface (for @ra).
  * @ready: called once everything is set up, before the first event (the
  *	sandbox); a non-zero return ends relay_run() with -EPERM.
  */
@@ -63,6 +66,8 @@ struct relay_config {
 	int n_fwds;
 	struct sockaddr_in6 guest;
 	int (*ready)(void);
+	const struct ra_config *ra;
+	int ifindex;
 };
 
 /**
@@ -81,6 +86,7 @@ struct relay_counters {
 	uint64_t udp_flows_closed;
 	uint64_t dhcp_answers;
 	uint64_t forwarded;
+	uint64_t router_adverts;
 	uint64_t active;
 };
 

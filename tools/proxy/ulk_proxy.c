@@ -64,7 +64,9 @@ static const char usage_text[] =
 "  --mtu N                   MTU of the link (default 65520)\n"
 "  --guest-ip ADDR           the IPv4 address DHCP gives the guest (default\n"
 "                            the 15th of --ip's subnet, as slirp's)\n"
-"  --no-dhcp                 no DHCP server\n"
+"  --no-dhcp                 no DHCP server, and no router advertisements\n"
+"                            (with --ip6 they give the guest its IPv6 by\n"
+"                            SLAAC, ulk as router, the gateway as DNS)\n"
 "\n"
 "Relay:\n"
 "  -t, --tcp-ports HPORT[:GPORT]  a host listener on HPORT (all addresses of\n"
@@ -453,6 +455,28 @@ int main(int argc, char **argv)
 		cfg.dhcp = &lease;
 		cfg.ifname = ifname;
 	}
+	if (ip6 && !no_dhcp) {
+		static struct ra_config ra;
+		char host[64], *slash;
+		int plen, k;
+
+		snprintf(host, sizeof(host), "%s", ip6);
+		slash = strchr(host, '/');
+		plen = slash ? atoi(slash + 1) : 64;
+		if (slash)
+			*slash = 0;
+		if (inet_pton(AF_INET6, host, ra.dns) != 1 || plen < 1 || plen > 128)
+			die("--ip6 %s: not ADDR/PREFIX", ip6);
+		memcpy(ra.prefix, ra.dns, 16);
+		for (k = plen; k < 128; k++)
+			ra.prefix[k / 8] &= (unsigned char)~(0x80 >> (k % 8));
+		ra.prefix_len = plen;
+		ra.mtu = (uint32_t)mtu;
+		if (ulk_if_get_mac(idx, ra.mac))
+			die("cannot read ulk's link-layer address");
+		cfg.ra = &ra;
+		cfg.ifindex = idx;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -462,9 +486,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
 		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
 	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
-	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu forwarded %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu forwarded %llu router-adverts %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
 		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
 		(unsigned long long)cnt.forwarded,
+		(unsigned long long)cnt.router_adverts,
 		(unsigned long long)cnt.refused_limit,
 		(unsigned long long)cnt.refused_policy,
 		(unsigned long long)cnt.failed_connect,
