@@ -3,9 +3,9 @@
 #   make          build build/lib/libulk.{a,so} and build/include/ulk
 #   make demo     boot ulk and show what it is
 #   make test     run the test suite (last line: N passed, N failed, N skipped),
-#                 the unit and integration tiers a second time built with
-#                 ASan+UBSan (make test ASAN_TIER=0 leaves them out)
-#   make check-asan  only the sanitized unit and integration tiers
+#                 the unit, integration and net/ test programs a second time
+#                 built with ASan+UBSan (make test ASAN_TIER=0 leaves them out)
+#   make check-asan  only the sanitized ones
 #   make bench    benchmarks, side by side with the host kernel
 #
 # Every target first installs missing Debian packages (scripts/deps.sh).
@@ -238,11 +238,12 @@ $(B)/tests/run/%: tests/run/%.c
 
 # The sanitized tiers (tests/run.sh names them asan/unit/..., asan/integration/...):
 # the host side and the unit and integration tests built with SANITIZE=1,
-# run with the options of tests/sanitizers.env. Not the link tier (it
-# checks the uninstrumented library's symbols), not net/ and run/ (the
-# preload shim and ulk-run drive unmodified programs, which would need the
-# sanitizer runtime preloaded ahead of the shim).
-SAN_TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c tests/integration/test_*.c))
+# run with the options of tests/sanitizers.c, and the test programs of net/
+# (TAP, impairment filter; the scripts there use the ordinary build). Not
+# the link tier (it checks the uninstrumented library's symbols), not run/
+# (the preload shim and ulk-run drive unmodified programs, which would need
+# the sanitizer runtime preloaded ahead of the shim).
+SAN_TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/net/test_*.c))
 ASAN_MAKE = +$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD) KBUILD=$(BUILD)
 
 ifeq ($(SANITIZE),1)

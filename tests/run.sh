@@ -9,11 +9,12 @@
 # from tests/DIR/test_*.c) and every script tests/DIR/test_*.sh (run with
 # bash, BUILD_DIR and SRC_DIR in the environment). With --sanitized, then
 # every executable SAN_BUILD_DIR/tests/DIR/test_* of a `make SANITIZE=1`
-# build (the unit and integration tiers with ASan and UBSan, their options
-# built into them: tests/sanitizers.c), named asan/DIR/test_x; the scripts
-# run once, against BUILD_DIR. With FILTERs, only tests whose name
-# (DIR/test_x, DIR/test_x.sh or asan/DIR/test_x) contains one of them run:
-# `tests/run.sh build unit/ integration/` runs two tiers.
+# build (the unit and integration tiers and net/'s programs with ASan and
+# UBSan, their options built into them: tests/sanitizers.c), named
+# asan/DIR/test_x; the scripts run once, against BUILD_DIR. With FILTERs,
+# only tests whose name (DIR/test_x, DIR/test_x.sh or asan/DIR/test_x)
+# contains one of them run: `tests/run.sh build unit/ integration/` runs
+# two tiers.
 #
 # A test passes with exit 0 and skips with exit 77, printing the reason as
 # its last line; anything else fails. Each runs under a timeout (TEST_TIMEOUT
