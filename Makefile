@@ -2,27 +2,52 @@
 #
 #   make          build build/lib/libulk.{a,so} and build/include/ulk
 #   make demo     boot ulk and show what it is
-#   make test     run the test suite (last line: N passed, N failed, N skipped)
+#   make test     run the test suite (last line: N passed, N failed, N skipped),
+#                 the unit, integration and net/ test programs a second time
+#                 built with ASan+UBSan (make test ASAN_TIER=0 leaves them out)
+#   make check-asan  only the sanitized ones
 #   make bench    benchmarks, side by side with the host kernel
 #
 # Every target first installs missing Debian packages (scripts/deps.sh).
 
+# SANITIZE=1 builds the host side (lib/, tools/run, the unit and
+# integration tests) with AddressSanitizer and UBSan into its own directory
+# (BUILD, default build-asan), against the kernel, its exported headers and
+# generated sources of an ordinary build (KBUILD, default build): the kernel
+# object is never instrumented, and is built once for both.
+SANITIZE   ?=
+ifeq ($(SANITIZE),1)
+BUILD      ?= build-asan
+KBUILD     ?= build
+else
 BUILD      ?= build
+KBUILD     ?= $(BUILD)
+endif
+# Where `make test` and `make check-asan` put the sanitized build.
+ASAN_BUILD ?= $(BUILD)-asan
+ASAN_TIER  ?= 1
 KTARBALL   ?= /usr/src/linux-source-6.12.tar.xz
 JOBS       ?= $(shell nproc)
 
 B          := $(abspath $(BUILD))
-KSRC       := $(B)/linux
-KOBJ       := $(B)/kernel
-KHDR       := $(B)/kernel-headers
-GEN        := $(B)/gen
-INC        := $(B)/include
+KB         := $(abspath $(KBUILD))
+KSRC       := $(KB)/linux
+KOBJ       := $(KB)/kernel
+KHDR       := $(KB)/kernel-headers
+GEN        := $(KB)/gen
+INC        := $(KB)/include
+KERNEL_O   := $(KB)/obj/kernel.o
 LIBDIR     := $(B)/lib
 OBJDIR     := $(B)/obj
 
 CC         ?= gcc
 HOST_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -g -fPIC \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -I$(INC) -Iinclude -Ilib
+ifeq ($(SANITIZE),1)
+# Fortified string functions would hide the accesses from ASan's own checks.
+HOST_CFLAGS += -U_FORTIFY_SOURCE -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 KMAKE      := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=ulk -s
 
 # Entry points the kernel object keeps global; everything else in it is
@@ -33,7 +58,7 @@ LIB_SRCS   := $(wildcard lib/*.c lib/*/*.c)
 LIB_HDRS   := $(wildcard lib/*.h lib/*/*.h include/ulk/*.h)
 LIB_OBJS   := $(patsubst lib/%.c,$(OBJDIR)/%.o,$(LIB_SRCS)) $(OBJDIR)/syscalls.o
 
-.PHONY: all deps kernel headers lib demo test bench clean distclean
+.PHONY: all deps kernel headers lib demo test check-asan sanitized-tests bench clean distclean
 
 all: lib
 
@@ -42,11 +67,11 @@ deps:
 
 # --- kernel tree: the Debian tarball, our arch overlaid, our patches -------
 
-$(B)/.src-stamp: $(wildcard kernel/patches/*.patch) | deps
+$(KB)/.src-stamp: $(wildcard kernel/patches/*.patch) | deps
 	@test -f $(KTARBALL) || { echo "error: $(KTARBALL) missing: install the Debian package linux-source-6.12 (scripts/deps.sh does)" >&2; exit 1; }
 	@echo "  UNPACK  $(KTARBALL)"
-	@rm -rf $(KSRC) $(B)/linux-source-6.12 && mkdir -p $(B)
-	@tar -xf $(KTARBALL) -C $(B) && mv $(B)/linux-source-6.12 $(KSRC)
+	@rm -rf $(KSRC) $(KB)/linux-source-6.12 && mkdir -p $(KB)
+	@tar -xf $(KTARBALL) -C $(KB) && mv $(KB)/linux-source-6.12 $(KSRC)
 	@for p in $(sort $(wildcard kernel/patches/*.patch)); do \
 		echo "  PATCH   $$p"; patch -s -p1 -d $(KSRC) < $$p || exit 1; done
 	@touch $@
@@ -55,32 +80,32 @@ $(B)/.src-stamp: $(wildcard kernel/patches/*.patch) | deps
 # re-runs Kbuild (which then recompiles what it must); nothing else does.
 KERNEL_SRCS := $(shell find kernel -type f) include/ulk/host_ops.h
 
-$(B)/.overlay-stamp: $(KERNEL_SRCS) $(B)/.src-stamp
+$(KB)/.overlay-stamp: $(KERNEL_SRCS) $(KB)/.src-stamp
 	@mkdir -p $(KSRC)/arch/ulk/include/shared/ulk
 	@rsync -a --delete --exclude include/shared kernel/arch/ulk/ $(KSRC)/arch/ulk/
 	@rsync -a include/ulk/host_ops.h $(KSRC)/arch/ulk/include/shared/ulk/host_ops.h
 	@touch $@
 
-$(KOBJ)/.config: kernel/configs/ulk_defconfig $(wildcard kernel/arch/ulk/Kconfig*) | $(B)/.overlay-stamp
+$(KOBJ)/.config: kernel/configs/ulk_defconfig $(wildcard kernel/arch/ulk/Kconfig*) | $(KB)/.overlay-stamp
 	@echo "  CONFIG  $<"
 	@mkdir -p $(KOBJ)
 	@$(KMAKE) KCONFIG_ALLCONFIG=$(abspath $<) allnoconfig >/dev/null
 
-$(KOBJ)/vmlinux: $(KOBJ)/.config $(B)/.overlay-stamp
+$(KOBJ)/vmlinux: $(KOBJ)/.config $(KB)/.overlay-stamp
 	@echo "  KBUILD  vmlinux (ARCH=ulk, $(JOBS) jobs)"
 	@+$(KMAKE) -j$(JOBS) vmlinux
 	@touch $@
 
 kernel: $(KOBJ)/vmlinux
 
-$(KHDR)/.stamp: $(KOBJ)/.config $(wildcard kernel/arch/ulk/include/uapi/asm/*) | $(B)/.overlay-stamp
+$(KHDR)/.stamp: $(KOBJ)/.config $(wildcard kernel/arch/ulk/include/uapi/asm/*) | $(KB)/.overlay-stamp
 	@echo "  HDRINST $(KHDR)"
 	@rm -rf $(KHDR) && $(KMAKE) headers_install INSTALL_HDR_PATH=$(KHDR) >/dev/null
 	@touch $@
 
 # The kernel as one relocatable object with only the entry points global.
-$(OBJDIR)/kernel.o: $(KOBJ)/vmlinux
-	@mkdir -p $(OBJDIR)
+$(KERNEL_O): $(KOBJ)/vmlinux
+	@mkdir -p $(dir $@)
 	@echo "  LOCALIZE $@"
 	@objcopy $(addprefix --keep-global-symbol=,$(KERNEL_ENTRY)) \
 		$(KOBJ)/vmlinux $@.tmp
@@ -113,19 +138,25 @@ $(OBJDIR)/syscalls.o: $(INC)/ulk/.stamp
 	@echo "  CC      $(GEN)/syscalls.c"
 	@$(CC) $(HOST_CFLAGS) -c $(GEN)/syscalls.c -o $@
 
-$(LIBDIR)/libulk.a: $(OBJDIR)/kernel.o $(LIB_OBJS)
+$(LIBDIR)/libulk.a: $(KERNEL_O) $(LIB_OBJS)
 	@mkdir -p $(LIBDIR)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(LIBDIR)/libulk.so: $(OBJDIR)/kernel.o $(LIB_OBJS) lib/libulk.map
+$(LIBDIR)/libulk.so: $(KERNEL_O) $(LIB_OBJS) lib/libulk.map
 	@mkdir -p $(LIBDIR)
 	@echo "  LD      $@"
-	@$(CC) -shared -o $@ $(OBJDIR)/kernel.o $(LIB_OBJS) \
+	@$(CC) -shared -o $@ $(KERNEL_O) $(LIB_OBJS) \
 		-Wl,--version-script=lib/libulk.map -Wl,-z,text -Wl,-z,defs \
 		-Wl,-soname,libulk.so -lpthread
 
+ifeq ($(SANITIZE),1)
+# Only what the sanitized tiers link: the shared library and the preload
+# shim would need the sanitizer runtime loaded before them in every program.
+lib: $(LIBDIR)/libulk.a
+else
 lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run $(B)/bin/ulk-proxy
+endif
 
 # --- ulk-proxy (tools/proxy/) -------------------------------------------------
 
@@ -154,11 +185,11 @@ $(GEN)/preload_calls.c $(GEN)/preload.map &: tools/preload/calls.list scripts/ge
 	@echo "  GEN     $(GEN)/preload_calls.c"
 	@python3 scripts/gen_preload.py tools/preload/calls.list $(GEN)/preload_calls.c $(GEN)/preload.map
 
-$(LIBDIR)/libulk-preload.so: $(PRELOAD_SRCS) $(PRELOAD_HDRS) $(RUN_SRCS) $(RUN_HDRS) $(GEN)/preload_calls.c $(GEN)/preload.map $(OBJDIR)/kernel.o $(LIB_OBJS)
+$(LIBDIR)/libulk-preload.so: $(PRELOAD_SRCS) $(PRELOAD_HDRS) $(RUN_SRCS) $(RUN_HDRS) $(GEN)/preload_calls.c $(GEN)/preload.map $(KERNEL_O) $(LIB_OBJS)
 	@mkdir -p $(LIBDIR)
 	@echo "  LD      $@"
 	@$(CC) $(HOST_CFLAGS) -U_FORTIFY_SOURCE -Itools/run -Itools/preload -shared -o $@ \
-		$(PRELOAD_SRCS) $(RUN_SRCS) $(GEN)/preload_calls.c $(OBJDIR)/kernel.o $(LIB_OBJS) \
+		$(PRELOAD_SRCS) $(RUN_SRCS) $(GEN)/preload_calls.c $(KERNEL_O) $(LIB_OBJS) \
 		-Wl,--version-script=$(GEN)/preload.map -Wl,-z,text -Wl,-z,defs -ldl -lpthread
 
 # --- tests, demo, benchmarks ----------------------------------------------
@@ -169,25 +200,32 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 # Unit tests of host code link the source they test; the rest link libulk.a.
-$(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h lib/hostfd.c lib/hostfd.h lib/uaccess.c lib/uaccess.h
-	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) $< lib/hostops_posix.c lib/hostfd.c lib/uaccess.c -o $@ -lpthread
+# Sanitized, each also carries the sanitizers' options (tests/sanitizers.c).
+ifeq ($(SANITIZE),1)
+TEST_EXTRA := tests/sanitizers.c
+else
+TEST_EXTRA :=
+endif
 
-$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp
+$(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/hostops_posix.h lib/hostfd.c lib/hostfd.h lib/uaccess.c lib/uaccess.h $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) $< $(TEST_EXTRA) lib/hostops_posix.c lib/hostfd.c lib/uaccess.c -o $@ -lpthread
 
-$(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c lib/hostfd.c lib/hostfd.h $(PRELOAD_HDRS) $(INC)/ulk/.stamp
+$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/preload $< tools/preload/fdtable.c lib/hostfd.c -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(TEST_EXTRA) $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -lpthread
 
-$(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp
+$(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c lib/hostfd.c lib/hostfd.h $(PRELOAD_HDRS) $(INC)/ulk/.stamp $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) -Itools/preload $< $(TEST_EXTRA) tools/preload/fdtable.c lib/hostfd.c -o $@ -lpthread
 
-$(B)/tests/%: tests/%.c $(LIBDIR)/libulk.a tests/common.h $(wildcard tests/net/*.h)
+$(B)/tests/unit/%: tests/unit/%.c $(INC)/ulk/.stamp $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itests $< -o $@ $(LIBDIR)/libulk.a -lpthread
+	@$(CC) $(HOST_CFLAGS) $< $(TEST_EXTRA) -o $@ -lpthread
+
+$(B)/tests/%: tests/%.c $(LIBDIR)/libulk.a tests/common.h $(wildcard tests/net/*.h) $(TEST_EXTRA)
+	@mkdir -p $(dir $@)
+	@$(CC) $(HOST_CFLAGS) -Itests $< $(TEST_EXTRA) -o $@ $(LIBDIR)/libulk.a -lpthread
 
 $(B)/bench/%: bench/%.c $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
@@ -208,8 +246,34 @@ $(B)/tests/run/%: tests/run/%.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
 
+# The sanitized tiers (tests/run.sh names them asan/unit/..., asan/integration/...):
+# the host side and the unit and integration tests built with SANITIZE=1,
+# run with the options of tests/sanitizers.c, and the test programs of net/
+# (TAP, impairment filter; the scripts there use the ordinary build). Not
+# the link tier (it checks the uninstrumented library's symbols), not run/
+# (the preload shim and ulk-run drive unmodified programs, which would need
+# the sanitizer runtime preloaded ahead of the shim).
+SAN_TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/net/test_*.c))
+ASAN_MAKE = +$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ASAN_BUILD) KBUILD=$(BUILD)
+
+ifeq ($(SANITIZE),1)
+sanitized-tests: deps lib $(SAN_TEST_BINS)
+
+test check-asan: sanitized-tests
+	@bash tests/run.sh --sanitized $(B) $(KB) asan/
+else
+ifeq ($(ASAN_TIER),1)
+test: deps lib $(TEST_BINS) $(RUN_HELPERS) $(B)/bench/tcpperf
+	@$(ASAN_MAKE) sanitized-tests
+	@bash tests/run.sh --sanitized $(abspath $(ASAN_BUILD)) $(B)
+else
 test: deps lib $(TEST_BINS) $(RUN_HELPERS) $(B)/bench/tcpperf
 	@bash tests/run.sh $(B)
+endif
+
+check-asan: deps $(KERNEL_O) $(INC)/ulk/.stamp
+	@$(ASAN_MAKE) check-asan
+endif
 
 demo: deps $(B)/demo $(B)/net_demo
 	@bash demo/run.sh $(B)
@@ -218,8 +282,15 @@ demo: deps $(B)/demo $(B)/net_demo
 bench: deps lib $(BENCH_BINS) $(B)/bench/tcpperf
 	@rc=0; for s in bench/bench_*.sh; do bash $$s $(B) || rc=1; done; exit $$rc
 
+ifeq ($(SANITIZE),1)
+# The headers and generated sources belong to the ordinary build (KBUILD).
+clean distclean:
+	rm -rf $(B)
+else
 clean:
 	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/bin $(B)/tests $(B)/bench $(B)/demo
+	rm -rf $(abspath $(ASAN_BUILD))
 
 distclean:
-	rm -rf $(B)
+	rm -rf $(B) $(abspath $(ASAN_BUILD))
+endif

@@ -17,7 +17,10 @@
  * mostly untouched, so big blocks come from mmap (MAP_NORESERVE: address
  * space, not memory, until touched). Small ones come from malloc. Every
  * block carries a header just below the returned pointer saying which path
- * made it, so mem_free needs no lookup.
+ * made it, so mem_free needs no lookup. Under AddressSanitizer the mapped
+ * blocks are registered with LeakSanitizer as root regions: the kernel's
+ * memory holds the only pointers to some host allocations (the semaphores,
+ * mutexes and timers of its tasks), which are not leaks.
  *
  * Timers. One host thread per timer, blocked in read() on a timerfd on
  * CLOCK_MONOTONIC (the clock time_ns reads and deadlines are given in).
@@ -54,6 +57,9 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "hostfd.h"
 #include "hostops_posix.h"
@@ -734,6 +740,27 @@ struct mem_header {
 	size_t offset;				/* block - mapping start */
 };
 
+/* Let LeakSanitizer look for pointers in a mapped block (see the top). */
+static void leak_scan_register(void *map, size_t len)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_register_root_region(map, len);
+#else
+	(void)map;
+	(void)len;
+#endif
+}
+
+static void leak_scan_unregister(void *map, size_t len)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_unregister_root_region(map, len);
+#else
+	(void)map;
+	(void)len;
+#endif
+}
+
 static size_t big_block_offset(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -757,6 +784,7 @@ static void *host_mem_alloc(unsigned long size)
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (map == MAP_FAILED)
 			return NULL;
+		leak_scan_register(map, len);
 		h = (struct mem_header *)(map + off) - 1;
 		h->map_len = len;
 		h->offset = off;
@@ -777,9 +805,10 @@ static void host_mem_free(void *ptr)
 	if (!ptr)
 		return;
 	h = (struct mem_header *)ptr - 1;
-	if (h->map_len)
+	if (h->map_len) {
+		leak_scan_unregister((char *)ptr - h->offset, h->map_len);
 		munmap((char *)ptr - h->offset, h->map_len);
-	else
+	} else
 		free(h);
 }
 

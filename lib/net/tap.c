@@ -18,10 +18,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/if_tun.h>
@@ -125,27 +127,45 @@ static const char *open_reason(int err)
 	}
 }
 
+/* Is process @pid (a /proc name) in the calling thread's network namespace? */
+static bool same_netns(const char *pid, const struct stat *own)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	return !stat(path, &st) && st.st_dev == own->st_dev &&
+	       st.st_ino == own->st_ino;
+}
+
 /*
  * Which process holds TAP @ifname: the tun driver names the interface of
- * each of its descriptors in /proc/PID/fdinfo/FD ("iff:\tNAME"). Writes
- * "process PID (COMM)" into @buf, or "another process" when none can be
- * read (another user's processes, without privileges).
+ * each of its descriptors in /proc/PID/fdinfo/FD ("iff:\tNAME"), whatever
+ * namespace the interface is in, so only processes in our own network
+ * namespace are looked at (a TAP of the same name elsewhere is not ours).
+ * Writes "process PID (COMM)" into @buf, or "another process" when none
+ * can be read (another user's processes, without privileges).
  */
 static void tap_holder(const char *ifname, char *buf, size_t len)
 {
 	char path[600], line[128], want[IFNAMSIZ + 8], comm[64] = "";
 	struct dirent *p, *f;
+	struct stat own;
 	DIR *procs, *fds;
 	FILE *fp;
 	long found = 0;
 
 	snprintf(buf, len, "another process");
 	snprintf(want, sizeof(want), "iff:\t%s\n", ifname);
+	if (stat("/proc/thread-self/ns/net", &own))
+		return;
 	procs = opendir("/proc");
 	if (!procs)
 		return;
 	while (!found && (p = readdir(procs))) {
 		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		if (!same_netns(p->d_name, &own))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fdinfo", p->d_name);
 		fds = opendir(path);
