@@ -15,6 +15,29 @@ set -uo pipefail
 . "$SRC_DIR/tests/run/programs_ns.sh"
 programs_setup python3
 
+# term_child PID PATTERN: SIGTERM the process under PID whose command line
+# has PATTERN (never another test's: pkill -f matched processes anywhere).
+term_child() {
+	local p
+
+	for p in $(descendants "$1"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$2" && kill -TERM "$p"
+	done
+}
+
+# wait_rx N: wait for receiver N (at most 30 s; a receiver that never
+# sees its end of stream fails the test instead of hanging it).
+wait_rx() {
+	local p=${bg_pids[$1]} i
+
+	for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$p" 2>/dev/null; then
+		bad "receiver $1 still waiting for the end of the stream after 30 s"
+		kill "$p"
+	fi
+	wait "$p"
+}
+
 bg "$tmp/rx.out" in_ns python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -31,12 +54,12 @@ ulk "$BUILD_DIR/tests/run/sigprog" exit-handler $H4 7002 >"$tmp/tx.out" 2>&1 &
 tx=$!
 for _ in $(seq 200); do grep -q READY "$tmp/tx.out" && break; sleep 0.1; done
 grep -q READY "$tmp/tx.out" || bad "the sender never got to its recv()"
-pkill -TERM -f "sigprog exit-handler"
+term_child $tx "sigprog exit-handler"
 wait $tx
 rc=$?
 [ $rc -eq 0 ] && pass "the sender exited 0 from its SIGTERM handler" \
 	|| { bad "the sender exited $rc"; cat "$tmp/tx.out"; }
-wait "${bg_pids[0]}"
+wait_rx 0
 got=$(sed -n 's/^got //p' "$tmp/rx.out")
 [ "$got" = 4194304 ] && pass "all 4194304 bytes and the FIN arrived" \
 	|| { bad "received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx.out"; }
@@ -62,12 +85,12 @@ s = socket.create_connection(('$H4', 7003)); s.sendall(b'x' * 4194304)
 print('SENT', flush=True); time.sleep(60)" >"$tmp/tx2.out" 2>&1 &
 tx=$!
 for _ in $(seq 200); do grep -q SENT "$tmp/tx2.out" && break; sleep 0.1; done
-pkill -TERM -f "time.sleep\(60\)"
+term_child $tx "time.sleep(60)"
 wait $tx
 rc=$?
 [ $rc -eq 143 ] && pass "SIGTERM at its default: the sender died of it (143)" \
 	|| { bad "the SIGTERMed sender exited $rc"; cat "$tmp/tx2.out"; }
-wait "${bg_pids[1]}"
+wait_rx 1
 got=$(sed -n 's/^got //p' "$tmp/rx2.out")
 [ "$got" = 4194304 ] && pass "...and all 4194304 bytes and the FIN arrived" \
 	|| { bad "after SIGTERM: received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx2.out"; }
@@ -78,7 +101,7 @@ import os, socket
 s = socket.create_connection(('$H4', 7004)); s.sendall(b'x' * 4194304); os._exit(7)"
 rc=$?
 [ $rc -eq 7 ] && pass "os._exit(7) right after the last send: exit 7" || bad "os._exit: exit $rc"
-wait "${bg_pids[2]}"
+wait_rx 2
 got=$(sed -n 's/^got //p' "$tmp/rx3.out")
 [ "$got" = 4194304 ] && pass "...and all 4194304 bytes and the FIN arrived" \
 	|| { bad "after _exit: received ${got:-nothing} of 4194304 bytes"; cat "$tmp/rx3.out"; }
