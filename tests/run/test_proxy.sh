@@ -17,6 +17,8 @@
 #  - --max-conns 20: of 25 connections, 5 are reset, and counted;
 #  - UDP to an IPv4 and an IPv6 server: every answer comes back from the
 #    address and port the guest sent to; the flows end after --udp-timeout;
+#  - ping of a host-side address is answered (the echo relay), a ping of
+#    an address nobody has is not (ulk itself answers none);
 #  - the guest's resolver asking the gateway address gets answers from the
 #    --dns server (forwarded as a --map of port 53);
 #  - the proxy runs sandboxed once set up (nobody, no capabilities in any
@@ -112,10 +114,13 @@ print(sorted({a[4][0] for a in socket.getaddrinfo('web.proxy.test', 80)}))" 2>&1
 rm -rf "/etc/netns/$g"
 [ "$out" = "['10.75.0.2', 'fd75::2']" ] && pass "the guest resolves a name through the gateway's DNS forwarding: $out" \
 	|| bad "DNS through the gateway: $out"
+out=$(ip netns exec "$g" ping -c 3 -i 0.2 -W 2 10.75.0.2 2>&1)
+grep -q "3 received" <<<"$out" && pass "ping of a host-side address through the echo relay: $(grep -o '[0-9]* received' <<<"$out")" \
+	|| { bad "ping of 10.75.0.2 through the proxy"; echo "$out"; }
 if ip netns exec "$g" ping -q -c 1 -W 1 203.0.113.1 >/dev/null 2>&1; then
 	bad "a ping to an unreachable address was answered (by ulk itself)"
 else
-	pass "pings are not answered for every address (ICMP is not relayed yet)"
+	pass "a ping to an unreachable address is not answered"
 fi
 sleep 2.5	# both flows idle past --udp-timeout 2
 
@@ -129,6 +134,10 @@ lim=$(sed -n 's/.*refused-limit \([0-9]*\).*/\1/p' <<<"$line")
 pol=$(sed -n 's/.*refused-policy \([0-9]*\).*/\1/p' <<<"$line")
 toh=$(sed -n 's/.*bytes-to-host \([0-9]*\).*/\1/p' <<<"$line")
 [ "${lim:-0}" = 5 ] && pass "the limit's counter: 5" || bad "refused-limit ${lim:-?} (want 5)"
+ereq=$(sed -n 's/.*echo-requests \([0-9]*\).*/\1/p' <<<"$line")
+erep=$(sed -n 's/.*echo-replies \([0-9]*\).*/\1/p' <<<"$line")
+[ "${erep:-0}" = 3 ] && [ "${ereq:-0}" = 4 ] && pass "echo counted: 4 requests relayed, 3 replies" \
+	|| bad "echo-requests ${ereq:-?} echo-replies ${erep:-?} (want 4 and 3)"
 [ "${pol:-0}" -ge 1 ] && pass "the policy's counter: $pol" || bad "refused-policy ${pol:-?}"
 [ "${toh:-0}" -ge $((221 << 20)) ] && pass "bytes to the host counted: $toh" || bad "bytes-to-host ${toh:-?}"
 flows=$(sed -n 's/.*udp-flows \([0-9]*\).*/\1/p' <<<"$line")

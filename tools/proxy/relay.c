@@ -85,6 +85,7 @@
 #define TAG_UDP		3ULL
 #define TAG_DHCP	4ULL
 #define TAG_RA		5ULL
+#define TAG_ECHO	6ULL
 #define ND_ROUTER_SOLICIT	133
 #define DHCP_SERVER	67
 #define DHCP_CLIENT	68
@@ -94,7 +95,7 @@ struct pipebuf {
 	size_t head, len;	/* bytes [head, head + len) are pending */
 };
 
-enum conn_kind { CONN_TCP, CONN_UDP, CONN_LISTEN };
+enum conn_kind { CONN_TCP, CONN_UDP, CONN_LISTEN, CONN_ECHO };
 
 /*
  * A TCP connection, or a UDP flow (the guest's address and port to one
@@ -996,6 +997,51 @@ static void ra_from_guest(struct relay *r)
 		ra_send(r);
 }
 
+/* --- ICMP echo ------------------------------------------------------------------ */
+
+static void echo_requests(struct relay *r)
+{
+	struct echo *e = r->cfg->echo;
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6 };
+	struct sockaddr_storage to;
+	struct echo_request rq;
+	socklen_t to_len;
+	uint8_t m[1600];
+	long n;
+
+	while ((n = ulk_sys_recvfrom(e->in, m, sizeof(m), ULK_MSG_DONTWAIT,
+				     NULL, NULL)) > 0) {
+		if (echo_parse(m, (size_t)n, &rq))
+			continue;
+		dst.sin6_addr.s6_addr[10] = dst.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&dst.sin6_addr.s6_addr[12], &rq.dst, 4);
+		if (destination(r->cfg, &dst, &to, &to_len)) {
+			r->cnt->refused_policy++;
+			continue;
+		}
+		r->cnt->echo_requests += (uint64_t)echo_from_guest(e, &rq);
+	}
+}
+
+/* The host's ICMP socket in the host epoll, as a slot like the others. */
+static int echo_watch(struct relay *r)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct epoll_event hev;
+
+	if (!c || slot_take(r, c)) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->kind = CONN_ECHO;
+	c->u = -1;
+	c->h = r->cfg->echo->host;
+	memset(&hev, 0, sizeof(hev));
+	hev.events = EPOLLIN;
+	hev.data.u64 = slot_key(r, c);
+	return epoll_ctl(r->hep, EPOLL_CTL_ADD, c->h, &hev) ? -errno : 0;
+}
+
 /* Datagrams from guests: to their flows' host sockets. */
 static void udp_from_guest(struct relay *r)
 {
@@ -1116,6 +1162,10 @@ static void host_events(struct relay *r)
 			forward_accept(r, c);
 			continue;
 		}
+		if (c->kind == CONN_ECHO) {
+			r->cnt->echo_replies += (uint64_t)echo_from_host(r->cfg->echo);
+			continue;
+		}
 		if (c->connecting && (q[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			connected(r, c);
 		pump(r, c);
@@ -1175,6 +1225,14 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, r.ra, &ev);
 		ra_send(&r);
 	}
+	if (cfg->echo) {
+		int err = echo_watch(&r);
+
+		if (err)
+			return err;
+		ev.data = TAG_ECHO;
+		ulk_sys_epoll_ctl(r.uep, ULK_EPOLL_CTL_ADD, cfg->echo->in, &ev);
+	}
 	for (i = 0; i < cfg->n_fwds; i++) {
 		int err = forward_listen(&r, &cfg->fwds[i]);
 
@@ -1215,6 +1273,8 @@ int relay_run(const struct relay_config *cfg, int listener, int udp,
 				dhcp_from_guest(&r);
 			else if (evs[i].data == TAG_RA)
 				ra_from_guest(&r);
+			else if (evs[i].data == TAG_ECHO)
+				echo_requests(&r);
 			else
 				pump(&r, (struct conn *)(uintptr_t)evs[i].data);
 		}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "dhcp.h"
+#include "echo.h"
 #include "ra.h"
 
 #define RELAY_MAX_RULES	32
@@ -46,6 +47,7 @@ struct relay_fwd {
  * @guest: the guest's address, IPv4 mapped (for @fwds).
  * @ra: the router advertisements to send on the guest's link, or NULL.
  * @ifindex: ulk's index of the guest's interface (for @ra).
+ * @echo: the ICMP echo relay (echo_init() done), or NULL.
  * @ready: called once everything is set up, before the first event (the
  *	sandbox); a non-zero return ends relay_run() with -EPERM.
  */
@@ -68,6 +70,7 @@ struct relay_config {
 	int (*ready)(void);
 	const struct ra_config *ra;
 	int ifindex;
+	struct echo *echo;
 };
 
 /**
@@ -87,6 +90,8 @@ struct relay_counters {
 	uint64_t dhcp_answers;
 	uint64_t forwarded;
 	uint64_t router_adverts;
+	uint64_t echo_requests;
+	uint64_t echo_replies;
 	uint64_t active;
 };
 

@@ -477,6 +477,16 @@ int main(int argc, char **argv)
 		cfg.ra = &ra;
 		cfg.ifindex = idx;
 	}
+	/* Before the sandbox: the host's raw ICMP socket needs CAP_NET_RAW. */
+	{
+		static struct echo echo;
+		char name[32];
+
+		if (ulk_if_name(idx, name, sizeof(name)) || echo_init(&echo, name))
+			fprintf(stderr, "ulk-proxy: no ICMP echo relay (a raw ICMP socket on the host needs CAP_NET_RAW): the guest's pings go unanswered\n");
+		else
+			cfg.echo = &echo;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -486,10 +496,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "ulk-proxy: serving the guest in %s on %s (%s%s%s)\n",
 		netns, tap, ip, ip6 ? ", " : "", ip6 ? ip6 : "");
 	err = relay_run(&cfg, t.tcp, t.udp, &cnt, &stop);
-	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu forwarded %llu router-adverts %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
+	fprintf(stderr, "ulk-proxy: accepted %llu relayed %llu forwarded %llu router-adverts %llu echo-requests %llu echo-replies %llu refused-limit %llu refused-policy %llu failed-connect %llu resets %llu udp-flows %llu udp-flows-ended %llu dhcp-answers %llu bytes-to-host %llu bytes-to-guest %llu\n",
 		(unsigned long long)cnt.accepted, (unsigned long long)cnt.relayed,
 		(unsigned long long)cnt.forwarded,
 		(unsigned long long)cnt.router_adverts,
+		(unsigned long long)cnt.echo_requests,
+		(unsigned long long)cnt.echo_replies,
 		(unsigned long long)cnt.refused_limit,
 		(unsigned long long)cnt.refused_policy,
 		(unsigned long long)cnt.failed_connect,
