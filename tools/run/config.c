@@ -328,35 +328,30 @@ static int line_of(const char *buf, size_t off)
 }
 
 /**
- * ulk_run_config_load() - read a JSON settings file and append the options
- * it stands for to @out.
- * @path: the file.
+ * ulk_run_config_parse() - turn JSON settings held in memory into options.
+ * @buf: the text, with a NUL at @buf[@len] (it may hold others before).
+ * @len: its length.
+ * @name: what to call it in messages (the file's path).
  * @out: the list to append "--opt", "value" strings to.
- * @err: receives a one-line message, starting with @path, on failure.
+ * @err: receives a one-line message, starting with @name, on failure.
  * @errlen: size of @err.
  *
- * Return: 0; a negative errno if the file cannot be read; -EINVAL for
- * invalid JSON, an unknown key or a wrong type; -ENOMEM.
+ * Return: 0; -EINVAL for invalid JSON, an unknown key or a wrong type;
+ * -ENOMEM.
  */
-int ulk_run_config_load(const char *path, struct ulk_run_argv *out,
-			char *err, size_t errlen)
+int ulk_run_config_parse(const char *buf, size_t len, const char *name,
+			 struct ulk_run_argv *out, char *err, size_t errlen)
 {
-	struct loader l = { path, out, err, errlen };
+	struct loader l = { name, out, err, errlen };
 	struct json_tokener *tok;
 	struct json_object *top;
 	enum json_tokener_error jerr;
-	size_t len = 0, end;
-	char *buf = NULL;
+	size_t end;
 	int ret;
 
-	ret = read_file(&l, &buf, &len);
-	if (ret)
-		return ret;
 	tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
+	if (!tok)
 		return -ENOMEM;
-	}
 	/* The NUL included, so that a value at the very end is complete. */
 	top = json_tokener_parse_ex(tok, buf, (int)len + 1);
 	jerr = json_tokener_get_error(tok);
@@ -373,6 +368,32 @@ int ulk_run_config_load(const char *path, struct ulk_run_argv *out,
 		ret = add_settings(&l, top);
 	json_object_put(top);
 	json_tokener_free(tok);
+	return ret;
+}
+
+/**
+ * ulk_run_config_load() - read a JSON settings file and append the options
+ * it stands for to @out.
+ * @path: the file.
+ * @out: the list to append "--opt", "value" strings to.
+ * @err: receives a one-line message, starting with @path, on failure.
+ * @errlen: size of @err.
+ *
+ * Return: 0; a negative errno if the file cannot be read; -EINVAL for
+ * invalid JSON, an unknown key or a wrong type; -ENOMEM.
+ */
+int ulk_run_config_load(const char *path, struct ulk_run_argv *out,
+			char *err, size_t errlen)
+{
+	struct loader l = { path, out, err, errlen };
+	size_t len = 0;
+	char *buf = NULL;
+	int ret;
+
+	ret = read_file(&l, &buf, &len);
+	if (ret)
+		return ret;
+	ret = ulk_run_config_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return ret;
 }
