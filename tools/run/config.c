@@ -356,6 +356,12 @@ int ulk_run_config_parse(const char *buf, size_t len, const char *name,
 	top = json_tokener_parse_ex(tok, buf, (int)len + 1);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	/*
+	 * A value ended by the end of the text ("0//", a comment running to
+	 * the end) has consumed the NUL too: what follows it is not ours.
+	 */
+	if (end > len)
+		end = len;
 	if (jerr == json_tokener_continue)
 		ret = fail(&l, "invalid JSON: unexpected end of file");
 	else if (jerr != json_tokener_success)
