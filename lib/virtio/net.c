@@ -614,8 +614,12 @@ static bool rx_run(struct ulk_vnet *vn)
 			CNT_ADD(&vn->rx_cnt, errors, 1);
 			break;
 		}
-		if ((uint64_t)n > cap) {
-			CNT_ADD(&vn->rx_cnt, dropped, 1);	/* truncated */
+		/*
+		 * Truncated, or larger than any packet may be: the driver's
+		 * buffers can hold more than ULK_NET_MAX_PACKET.
+		 */
+		if ((uint64_t)n > cap || n > ULK_NET_MAX_PACKET) {
+			CNT_ADD(&vn->rx_cnt, dropped, 1);
 			continue;
 		}
 		if (n < ULK_NET_HDR_LEN + 14) {
