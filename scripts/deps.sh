@@ -41,6 +41,8 @@ PACKAGES=(
 	wrk			# bench: HTTP request rate against nginx
 	redis-server		# bench: an epoll server under ulk-run (run by the bench, not as a service)
 	redis-tools		# bench: redis-benchmark drives it
+	clang-14		# make fuzz, tests/fuzz: the fuzz targets
+	libclang-rt-14-dev	# libFuzzer and the sanitizer runtimes for clang-14
 )
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
