@@ -182,6 +182,37 @@ def virtqueue():
     m.avail(TXA, 1, [0])
     write("virtqueue", "outside", vq_input(BASIC, [(OP_KICK_TX, 0, 0, 0)],
                                            m))
+    # Indirect tables gone wrong: a loop, next beyond the table, nested,
+    # inside a chain.
+    for name, entries, head in [
+            ("indirect-loop", [(TXBUF, 12, VRING_DESC_F_NEXT, 1),
+                               (TXBUF + 16, 60, VRING_DESC_F_NEXT, 0)],
+             [(IND, 32, VRING_DESC_F_INDIRECT, 0)]),
+            ("indirect-next", [(TXBUF, 12, VRING_DESC_F_NEXT, 5)],
+             [(IND, 32, VRING_DESC_F_INDIRECT, 0)]),
+            ("indirect-nested", [(IND + 0x100, 16, VRING_DESC_F_INDIRECT, 0)],
+             [(IND, 16, VRING_DESC_F_INDIRECT, 0)]),
+            ("indirect-in-chain", [(TXBUF + 16, 60, 0, 0)],
+             [(TXBUF, 12, VRING_DESC_F_NEXT, 1),
+              (IND, 16, VRING_DESC_F_INDIRECT, 0)])]:
+        m = Mem(0x1800)
+        rx_ring(m)
+        for k, (off, length, flags, nxt) in enumerate(entries):
+            m.put(IND + 16 * k, struct.pack("<QIHH", A(off), length, flags,
+                                            nxt))
+        for k, (off, length, flags, nxt) in enumerate(head):
+            m.desc(TXD, k, A(off), length, flags, nxt)
+        m.avail(TXA, 1, [0])
+        write("virtqueue", name, vq_input(BASIC, [(OP_KICK_TX, 0, 0, 0)], m))
+    # Receive into tiny buffers, more chains than a packet may hold.
+    m = Mem(0x1800)
+    for i in range(128):
+        m.desc(0x000, i, A(0x1000 + 8 * i), 8, VRING_DESC_F_WRITE)
+    m.avail(0x800, 128, range(128))
+    m.put(0x1700, vnet_hdr() + frame)
+    write("virtqueue", "rx-tiny", vq_input(
+        BASIC | MRG_RXBUF, [(OP_RX, 200, 0, 0x2e), (OP_RX, 10, 0, 0x2e)], m,
+        num=(128, 8), rings=[(0x000, 0x800, 0xa00), (TXD, TXA, TXU)]))
     m = Mem(0x1800)
     for i in range(70):
         m.desc(0x0, i, A(0x1000 + i), 1, VRING_DESC_F_NEXT, i + 1)
