@@ -9,7 +9,8 @@
  * ulk-run parses them, after a "--config FILE" pair, so both the JSON walk
  * (keys, types, nesting, long names and values) and the validation of the
  * values it hands on are driven. Checked: a failure leaves a message
- * naming the file; a success gives a NULL-terminated list; nothing leaks.
+ * naming the file; a success gives a NULL-terminated list and, once
+ * parsed, sysctls of exactly the names the file gives; nothing leaks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,11 +18,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "fuzz.h"
 #include "options.h"
 
 #define NAME	"fuzz.json"
+
+/* The file's "sysctl" names, in order, are those ulk-run will set. */
+static void check_sysctls(const char *buf, size_t size,
+			  const struct ulk_run_config *cfg)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *top, *sc;
+	int i = 0;
+
+	fuzz_check(tok);
+	top = json_tokener_parse_ex(tok, buf, (int)size + 1);
+	fuzz_check(top);
+	if (json_object_object_get_ex(top, "sysctl", &sc)) {
+		json_object_object_foreach(sc, name, val) {
+			(void)val;
+			fuzz_check(i < cfg->n_sysctls);
+			fuzz_check(!strcmp(cfg->sysctls[i].name, name));
+			i++;
+		}
+	}
+	fuzz_check(i == cfg->n_sysctls);
+	json_object_put(top);
+	json_tokener_free(tok);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -48,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check(!ulk_run_argv_add(&opts, NAME));
 	err[0] = '\0';
 	ret = ulk_run_config_parse(buf, size, NAME, &opts, err, sizeof(err));
-	free(buf);
 	if (ret) {
+		free(buf);
 		fuzz_check(ret == -EINVAL || ret == -ENOMEM);
 		fuzz_check(!strncmp(err, NAME ": ", strlen(NAME) + 2));
 		fuzz_check(memchr(err, '\0', sizeof(err)));
@@ -67,9 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(cfg.n_devs <= ULK_RUN_MAX_DEVS);
 		fuzz_check(cfg.n_sysctls <= ULK_RUN_MAX_SYSCTLS);
 		fuzz_check(cfg.n_dns <= ULK_RUN_MAX_DNS);
+		check_sysctls(buf, size, &cfg);
 	} else {
 		fuzz_check(ret == -EINVAL && err[0]);
 	}
+	free(buf);
 	ulk_run_argv_free(&opts);
 	return 0;
 }

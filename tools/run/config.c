@@ -260,6 +260,9 @@ static int add_settings(struct loader *l, struct json_object *top)
 			char prefix[140];
 
 			snprintf(key, sizeof(key), "sysctl.%s", name);
+			/* NAME=VALUE is split at the first '=': keep it ours. */
+			if (strchr(name, '='))
+				return fail(l, "\"%s\": '=' in a sysctl name", key);
 			snprintf(prefix, sizeof(prefix), "%s=", name);
 			ret = add_scalar(l, key, "--sysctl", prefix, val);
 			if (ret)
