@@ -13,7 +13,9 @@
  *    to ulk_run_parse_env() as the shim does.
  * Checked: the count of strings consumed stays within the vector, a
  * failure says why, a success stays within every table's bounds and every
- * stored string is terminated.
+ * stored string is terminated; and the options a command line gave, sent
+ * on as ULK_RUN_OPTS (joined with its separator, as ulk-run sends them),
+ * give the shim the very same settings.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +62,33 @@ static void check_cfg(const struct ulk_run_config *cfg)
 	fuzz_check(memchr(cfg->preloads, '\0', sizeof(cfg->preloads)));
 }
 
+/* The shim, given @argv[0..@n) as ULK_RUN_OPTS, must see @cfg. */
+static void check_travel(char **argv, int n, const struct ulk_run_config *cfg)
+{
+	static struct ulk_run_config got;
+	size_t len = 1;
+	char err[512], *env, *p;
+	int i;
+
+	/* "--" ends the list, or is a value: ulk-run sends neither form. */
+	for (i = 0; i < n; i++) {
+		if (!strcmp(argv[i], "--"))
+			return;
+		len += strlen(argv[i]) + 1;
+	}
+	env = malloc(len);
+	fuzz_check(env);
+	for (p = env, i = 0; i < n; i++) {
+		if (i)
+			*p++ = ULK_RUN_OPTS_SEP;
+		p = stpcpy(p, argv[i]);
+	}
+	*p = '\0';
+	fuzz_check(ulk_run_parse_env(&got, env, err, sizeof(err)) == 0);
+	fuzz_check(!memcmp(&got, cfg, sizeof(got)));
+	free(env);
+}
+
 static void run_argv(char *text, size_t len)
 {
 	static struct ulk_run_config cfg;
@@ -85,6 +114,7 @@ static void run_argv(char *text, size_t len)
 		fuzz_check(memchr(err, '\0', sizeof(err)));
 	} else {
 		check_cfg(&cfg);
+		check_travel(argv, used, &cfg);
 	}
 }
 

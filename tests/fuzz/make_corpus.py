@@ -335,6 +335,7 @@ def options():
             b"--mem", b"1G", b"--pin", b"0-1", b"--verbose", b"--net",
             b"pipe:/tmp/x:b", b"--preload", b"/lib/x.so", b"--", b"prog"]
     write("options", "argv", b"\0" + b"\0".join(args))
+    write("options", "argv-program", b"\0" + b"\0".join(args[:-2] + [b"prog"]))
     write("options", "env", b"\x01" + sep.join(args[:-2]))
     write("options", "config", b"\0--config\0/etc/ulk.json\0--help")
 
