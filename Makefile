@@ -7,6 +7,7 @@
 #                 built with ASan+UBSan (make test ASAN_TIER=0 leaves them out)
 #   make check-asan  only the sanitized ones
 #   make bench    benchmarks, side by side with the host kernel
+#   make fuzz     run each fuzz target (tests/fuzz/) for FUZZ_TIME seconds
 #
 # Every target first installs missing Debian packages (scripts/deps.sh).
 
@@ -58,7 +59,7 @@ LIB_SRCS   := $(wildcard lib/*.c lib/*/*.c)
 LIB_HDRS   := $(wildcard lib/*.h lib/*/*.h include/ulk/*.h)
 LIB_OBJS   := $(patsubst lib/%.c,$(OBJDIR)/%.o,$(LIB_SRCS)) $(OBJDIR)/syscalls.o
 
-.PHONY: all deps kernel headers lib demo test check-asan sanitized-tests bench clean distclean
+.PHONY: all deps kernel headers lib demo test check-asan sanitized-tests bench fuzz fuzz-build clean distclean
 
 all: lib
 
@@ -246,6 +247,53 @@ $(B)/tests/run/%: tests/run/%.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
 
+# --- fuzz targets (tests/fuzz/): libFuzzer, built with clang -------------
+#
+# Each target links the host code it drives, as the unit tests do, built
+# with ASan and UBSan (any report aborts); only ulk_trigger_irq(), the
+# kernel's entry point, is the harness's own (tests/fuzz/guest.c). The gcc
+# build above is not touched.
+
+FUZZ_CC      ?= clang-14
+FUZZ_TIME    ?= 600
+FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-I$(INC) -Iinclude -Ilib -Itools/run -Itools/preload -Itools/proxy -Itests/fuzz
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(addprefix $(B)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h) $(LIB_HDRS) $(RUN_HDRS) $(PRELOAD_HDRS)
+FUZZ_DEVICE  := tests/fuzz/guest.c lib/virtio/virtqueue.c lib/virtio/mmio.c \
+	lib/virtio/net.c lib/hostfd.c lib/hostops_posix.c lib/uaccess.c
+
+FUZZ_SRCS_virtqueue := $(FUZZ_DEVICE)
+FUZZ_SRCS_pipe      := $(FUZZ_DEVICE) lib/net/pipe.c lib/net/impair.c
+FUZZ_SRCS_vnet_hdr  := lib/net/impair.c
+FUZZ_SRCS_dns       := tools/preload/dnsmsg.c
+FUZZ_SRCS_config    := tools/run/config.c tools/run/options.c lib/cpulist.c lib/hostfd.c
+FUZZ_SRCS_options   := tools/run/options.c lib/cpulist.c lib/hostfd.c
+FUZZ_SRCS_dhcp      := tools/proxy/dhcp.c
+FUZZ_SRCS_echo      := tools/proxy/icmp.c
+FUZZ_LIBS_virtqueue := -lpthread
+FUZZ_LIBS_pipe      := -lpthread -lm
+FUZZ_LIBS_vnet_hdr  := -lm
+FUZZ_LIBS_config    := -ljson-c -lpthread
+FUZZ_LIBS_options   := -lpthread
+
+define fuzz_rule
+$(B)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRCS_$(1)) $$(FUZZ_HDRS) $$(INC)/ulk/.stamp
+	@mkdir -p $$(dir $$@)
+	@echo "  FUZZCC  $$@"
+	@$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$< $$(FUZZ_SRCS_$(1)) -o $$@ $$(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+fuzz-build: deps $(FUZZ_BINS)
+
+# Longer runs than the test's (tests/fuzz/test_fuzz.sh); corpus growth
+# stays in $(B)/fuzz/corpus, findings in $(B)/fuzz/artifacts.
+fuzz: fuzz-build
+	@bash tests/fuzz/run_fuzz.sh $(B) $(FUZZ_TIME)
+
 # The sanitized tiers (tests/run.sh names them asan/unit/..., asan/integration/...):
 # the host side and the unit and integration tests built with SANITIZE=1,
 # run with the options of tests/sanitizers.c, and the test programs of net/
@@ -288,7 +336,7 @@ clean distclean:
 	rm -rf $(B)
 else
 clean:
-	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/bin $(B)/tests $(B)/bench $(B)/demo
+	rm -rf $(OBJDIR) $(LIBDIR) $(INC) $(GEN) $(B)/bin $(B)/tests $(B)/bench $(B)/demo $(B)/fuzz
 	rm -rf $(abspath $(ASAN_BUILD))
 
 distclean:

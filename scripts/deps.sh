@@ -42,6 +42,8 @@ PACKAGES=(
 	redis-server		# bench: an epoll server under ulk-run (run by the bench, not as a service)
 	redis-tools		# bench: redis-benchmark drives it
 	busybox			# tests/run/test_proxy_dhcp: the guest's DHCP client (udhcpc)
+	clang-14		# make fuzz, tests/fuzz: the fuzz targets
+	libclang-rt-14-dev	# libFuzzer and the sanitizer runtimes for clang-14
 )
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 

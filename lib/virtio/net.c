@@ -471,7 +471,8 @@ static unsigned int rx_gather(struct ulk_vnet *vn, uint64_t *cap)
 
 /*
  * Make a received packet acceptable to the driver: complete a partial
- * checksum it did not agree to; false if it must be dropped.
+ * checksum it did not agree to, clear flags it did not agree to; false if
+ * it must be dropped.
  */
 static bool rx_fix_offloads(struct ulk_vnet *vn, const struct iovec *iov,
 			    unsigned int niov, size_t len)
@@ -480,7 +481,7 @@ static bool rx_fix_offloads(struct ulk_vnet *vn, const struct iovec *iov,
 	unsigned int acc = vn->accepted;
 	size_t start, field;
 	uint16_t sum, be16;
-	uint8_t gso;
+	uint8_t gso, flags;
 
 	if (!ulk_iov_copy(iov, niov, 0, &h, sizeof(h), false))
 		return false;
@@ -493,6 +494,21 @@ static bool rx_fix_offloads(struct ulk_vnet *vn, const struct iovec *iov,
 			return false;
 		if ((h.gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
 		    !(acc & ULK_NETDEV_OFFLOAD_RX_ECN))
+			return false;
+	} else if (h.gso_type & VIRTIO_NET_HDR_GSO_ECN) {
+		return false;	/* ECN of no GSO type: not a header */
+	}
+	/*
+	 * Only the flags the driver agreed to: the kernel's driver honours
+	 * DATA_VALID whatever it negotiated, so a peer setting it would skip
+	 * the checksum check of a driver without GUEST_CSUM.
+	 */
+	flags = h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			   (acc & ULK_NETDEV_OFFLOAD_RX_CSUM ?
+			    VIRTIO_NET_HDR_F_DATA_VALID : 0));
+	if (flags != h.flags) {
+		h.flags = flags;
+		if (!ulk_iov_copy(iov, niov, 0, &h.flags, 1, true))
 			return false;
 	}
 	if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
@@ -598,8 +614,12 @@ static bool rx_run(struct ulk_vnet *vn)
 			CNT_ADD(&vn->rx_cnt, errors, 1);
 			break;
 		}
-		if ((uint64_t)n > cap) {
-			CNT_ADD(&vn->rx_cnt, dropped, 1);	/* truncated */
+		/*
+		 * Truncated, or larger than any packet may be: the driver's
+		 * buffers can hold more than ULK_NET_MAX_PACKET.
+		 */
+		if ((uint64_t)n > cap || n > ULK_NET_MAX_PACKET) {
+			CNT_ADD(&vn->rx_cnt, dropped, 1);
 			continue;
 		}
 		if (n < ULK_NET_HDR_LEN + 14) {

@@ -260,6 +260,9 @@ static int add_settings(struct loader *l, struct json_object *top)
 			char prefix[140];
 
 			snprintf(key, sizeof(key), "sysctl.%s", name);
+			/* NAME=VALUE is split at the first '=': keep it ours. */
+			if (strchr(name, '='))
+				return fail(l, "\"%s\": '=' in a sysctl name", key);
 			snprintf(prefix, sizeof(prefix), "%s=", name);
 			ret = add_scalar(l, key, "--sysctl", prefix, val);
 			if (ret)
@@ -328,6 +331,56 @@ static int line_of(const char *buf, size_t off)
 }
 
 /**
+ * ulk_run_config_parse() - turn JSON settings held in memory into options.
+ * @buf: the text, with a NUL at @buf[@len] (it may hold others before).
+ * @len: its length.
+ * @name: what to call it in messages (the file's path).
+ * @out: the list to append "--opt", "value" strings to.
+ * @err: receives a one-line message, starting with @name, on failure.
+ * @errlen: size of @err.
+ *
+ * Return: 0; -EINVAL for invalid JSON, an unknown key or a wrong type;
+ * -ENOMEM.
+ */
+int ulk_run_config_parse(const char *buf, size_t len, const char *name,
+			 struct ulk_run_argv *out, char *err, size_t errlen)
+{
+	struct loader l = { name, out, err, errlen };
+	struct json_tokener *tok;
+	struct json_object *top;
+	enum json_tokener_error jerr;
+	size_t end;
+	int ret;
+
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	/* The NUL included, so that a value at the very end is complete. */
+	top = json_tokener_parse_ex(tok, buf, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/*
+	 * A value ended by the end of the text ("0//", a comment running to
+	 * the end) has consumed the NUL too: what follows it is not ours.
+	 */
+	if (end > len)
+		end = len;
+	if (jerr == json_tokener_continue)
+		ret = fail(&l, "invalid JSON: unexpected end of file");
+	else if (jerr != json_tokener_success)
+		ret = fail(&l, "invalid JSON at line %d: %s", line_of(buf, end),
+			   json_tokener_error_desc(jerr));
+	else if (buf[end + strspn(buf + end, " \t\r\n")])
+		ret = fail(&l, "invalid JSON at line %d: text after the end of the object",
+			   line_of(buf, end));
+	else
+		ret = add_settings(&l, top);
+	json_object_put(top);
+	json_tokener_free(tok);
+	return ret;
+}
+
+/**
  * ulk_run_config_load() - read a JSON settings file and append the options
  * it stands for to @out.
  * @path: the file.
@@ -342,37 +395,14 @@ int ulk_run_config_load(const char *path, struct ulk_run_argv *out,
 			char *err, size_t errlen)
 {
 	struct loader l = { path, out, err, errlen };
-	struct json_tokener *tok;
-	struct json_object *top;
-	enum json_tokener_error jerr;
-	size_t len = 0, end;
+	size_t len = 0;
 	char *buf = NULL;
 	int ret;
 
 	ret = read_file(&l, &buf, &len);
 	if (ret)
 		return ret;
-	tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
-		return -ENOMEM;
-	}
-	/* The NUL included, so that a value at the very end is complete. */
-	top = json_tokener_parse_ex(tok, buf, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (jerr == json_tokener_continue)
-		ret = fail(&l, "invalid JSON: unexpected end of file");
-	else if (jerr != json_tokener_success)
-		ret = fail(&l, "invalid JSON at line %d: %s", line_of(buf, end),
-			   json_tokener_error_desc(jerr));
-	else if (buf[end + strspn(buf + end, " \t\r\n")])
-		ret = fail(&l, "invalid JSON at line %d: text after the end of the object",
-			   line_of(buf, end));
-	else
-		ret = add_settings(&l, top);
-	json_object_put(top);
-	json_tokener_free(tok);
+	ret = ulk_run_config_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	return ret;
 }

@@ -80,4 +80,21 @@ void ulk_run_argv_free(struct ulk_run_argv *a);
 int ulk_run_config_load(const char *path, struct ulk_run_argv *out,
 			char *err, size_t errlen);
 
+/**
+ * ulk_run_config_parse() - the same, for settings already in memory (what
+ * ulk_run_config_load() does once it has read the file; the fuzz target
+ * tests/fuzz/fuzz_config.c calls it directly).
+ * @buf: the JSON text, with a NUL at @buf[@len].
+ * @len: its length.
+ * @name: what to call it in messages (the file's path).
+ * @out: the list to append "--opt", "value" strings to.
+ * @err: receives a one-line message, starting with @name, on failure.
+ * @errlen: size of @err.
+ *
+ * Return: 0; -EINVAL for invalid JSON, an unknown key or a wrong type;
+ * -ENOMEM.
+ */
+int ulk_run_config_parse(const char *buf, size_t len, const char *name,
+			 struct ulk_run_argv *out, char *err, size_t errlen);
+
 #endif /* ULK_TOOLS_RUN_CONFIG_H */
