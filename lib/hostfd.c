@@ -283,3 +283,14 @@ long ulk_host_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	return syscall(SYS_recvmsg, fd, msg, flags);
 }
+
+/**
+ * ulk_host_shutdown() - shutdown(), never interposed.
+ * @fd: ulk's own socket.
+ * @how: SHUT_RD, SHUT_WR or SHUT_RDWR.
+ * Return: 0, or -1 with errno set.
+ */
+int ulk_host_shutdown(int fd, int how)
+{
+	return syscall(SYS_shutdown, fd, how);
+}

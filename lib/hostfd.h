@@ -35,5 +35,6 @@ long ulk_host_readv(int fd, const struct iovec *iov, int iovcnt);
 long ulk_host_writev(int fd, const struct iovec *iov, int iovcnt);
 long ulk_host_sendmsg(int fd, const struct msghdr *msg, int flags);
 long ulk_host_recvmsg(int fd, struct msghdr *msg, int flags);
+int ulk_host_shutdown(int fd, int how);
 
 #endif /* ULK_HOSTFD_H */

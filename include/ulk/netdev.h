@@ -9,11 +9,16 @@
  *  - tap: a TAP interface of the host kernel (needs CAP_NET_ADMIN to create
  *    one or to attach to one you do not own);
  *  - pipe: an AF_UNIX datagram socket linking two ulk instances (two
- *    processes, one kernel each), no privileges.
+ *    processes, one kernel each), no privileges;
+ *  - stream: an AF_UNIX stream socket carrying length-prefixed Ethernet
+ *    frames, as QEMU's "-netdev stream" and passt do: a QEMU guest's link,
+ *    or another ulk instance; no privileges.
  *
- * Packets carry the virtio-net header end to end, so checksum offload and
- * TCP segmentation offload work across the backend: with offloads on, 64 KiB
- * TCP segments cross it in one piece.
+ * On tap and pipe, packets carry the virtio-net header end to end, so
+ * checksum offload and TCP segmentation offload work across the backend:
+ * with offloads on, 64 KiB TCP segments cross it in one piece. The stream
+ * framing has no such header: its devices offer no offloads (frames of at
+ * most MTU + 18 bytes, checksums filled in).
  *
  * Add devices before ulk_start(): the kernel probes them at boot, in the
  * order they were added, and names them eth0, eth1, ... (the kernel takes
@@ -178,6 +183,58 @@ int ulk_netdev_add_pipe_fd(int fd, const struct ulk_netdev_opts *opts);
  */
 int ulk_netdev_add_pipe_path(const char *path, int role,
 			     const struct ulk_netdev_opts *opts);
+
+/**
+ * ulk_netdev_add_stream_fd() - add a device whose backend is a connected
+ * AF_UNIX stream socket the caller already has.
+ * @fd: one end of socketpair(AF_UNIX, SOCK_STREAM), or a connected AF_UNIX
+ *	stream socket (QEMU's "-netdev stream,...,addr.type=fd" peer, say).
+ *	ulk takes it over (makes it non-blocking, raises its buffers) and
+ *	closes it at exit.
+ * @opts: options, or NULL. Offloads cannot be carried (there is no
+ *	virtio-net header on the wire) and are not offered, whatever
+ *	@opts->offloads says.
+ *
+ * The wire format is QEMU's stream netdev's (QEMU 7.2 and later) and
+ * passt's: every Ethernet frame is preceded by its length, 4 bytes big
+ * endian. The peer is not trusted: a length below 14 (an Ethernet header)
+ * or above 65553 (the largest frame a ulk device takes) means the stream
+ * is out of sync; ulk says so once on stderr, shuts the socket down and
+ * takes the link down, as when the peer closes the stream. A well-formed
+ * frame that does not fit the driver's receive buffers (sized for MTU + 18
+ * bytes) is dropped and counted (rx dropped), and the stream goes on.
+ * Return: the device number (>= 0); -EBADF if @fd is not open; -ENOTSOCK,
+ * -EAFNOSUPPORT or -EPROTOTYPE if it is not an AF_UNIX stream socket;
+ * -ENOTCONN if it is not connected; otherwise as ulk_netdev_add_tap().
+ */
+int ulk_netdev_add_stream_fd(int fd, const struct ulk_netdev_opts *opts);
+
+/**
+ * ulk_netdev_add_stream_path() - add a device whose backend is an AF_UNIX
+ * stream socket at a path: connected to a listening peer, or listening
+ * for one.
+ * @path: the socket's path (at most 107 bytes).
+ * @listen: 0 to connect to @path now (QEMU's "-netdev stream,server=on,
+ *	addr.type=unix,addr.path=@path" listens there, as does another ulk
+ *	with @listen 1); fails if nobody listens. 1 to listen on @path (a
+ *	stale socket file there is removed first) and wait for one peer
+ *	(QEMU with "server=off"): this call blocks in accept() until the
+ *	peer connects, so ulk_start() comes after it and the link has its
+ *	peer from boot on; the socket file is then removed (one peer per
+ *	link: nobody else can connect). A signal does not end the wait
+ *	unless its handler ends the process.
+ * @opts: options, or NULL; as for ulk_netdev_add_stream_fd().
+ *
+ * Framing and the handling of a bad peer: see ulk_netdev_add_stream_fd().
+ * Return: the device number (>= 0); -EINVAL for an empty @path or a
+ * @listen other than 0 or 1; -ENAMETOOLONG; connecting: -ENOENT if there
+ * is no socket at @path, -ECONNREFUSED if nobody listens on it, -EACCES;
+ * listening: -EEXIST if @path is a file other than a socket, -EADDRINUSE,
+ * -EACCES, -ENOENT for a missing directory; otherwise as
+ * ulk_netdev_add_tap().
+ */
+int ulk_netdev_add_stream_path(const char *path, int listen,
+			       const struct ulk_netdev_opts *opts);
 
 /**
  * ulk_netdev_last_error() - why the calling thread's last failed

@@ -80,11 +80,23 @@ struct ulk_net_backend_ops {
 	 */
 	int (*timeout_ms)(struct ulk_net_backend *be);
 	/**
-	 * @tick: send held packets that are due. Returns 0, or -EAGAIN if
-	 *	some could not be sent yet (retry when @fd is writable). May
-	 *	be NULL.
+	 * @tick: send held packets that are due, and the rest of a packet
+	 *	send() took but could write only in part. Returns 0, or
+	 *	-EAGAIN if some could not be sent yet (retry when @fd is
+	 *	writable). Called before the device transmits and again once
+	 *	its transmit queue is empty, so that bytes a backend still
+	 *	holds make the device wait for @fd to be writable. May be
+	 *	NULL.
 	 */
 	int (*tick)(struct ulk_net_backend *be);
+	/**
+	 * @why_gone: after send() or recv() returned -EPIPE, why the peer
+	 *	is gone, in words, when the backend can say more than "peer
+	 *	gone" (a stream peer that sent a bad frame length): a string
+	 *	the backend keeps until close(), or NULL. Any thread. May be
+	 *	NULL.
+	 */
+	const char *(*why_gone)(struct ulk_net_backend *be);
 	/**
 	 * @close: release everything, @be included. No other operation is
 	 *	running or will run.
@@ -115,6 +127,27 @@ int ulk_net_pipe_fd(int fd, struct ulk_net_backend **out, char *why,
 int ulk_net_pipe_path(const char *path, int role,
 		      struct ulk_net_backend **out, char *why,
 		      size_t why_len);
+int ulk_net_stream_fd(int fd, struct ulk_net_backend **out, char *why,
+		      size_t why_len);
+int ulk_net_stream_path(const char *path, int listen,
+			struct ulk_net_backend **out, char *why,
+			size_t why_len);
+
+/*
+ * The stream backend's framing (QEMU's -netdev stream, passt's socket):
+ * each frame is preceded by its length, 4 bytes big endian, and carries no
+ * virtio-net header. A length outside [ULK_NET_STREAM_MIN_FRAME,
+ * ULK_NET_STREAM_MAX_FRAME] cannot be a frame: the stream is out of sync.
+ */
+#define ULK_NET_STREAM_PREFIX		4
+#define ULK_NET_STREAM_MIN_FRAME	14
+#define ULK_NET_STREAM_MAX_FRAME	(ULK_NET_MAX_PACKET - ULK_NET_HDR_LEN)
+
+ssize_t ulk_net_stream_decode(const void *buf, size_t len, size_t max_frame,
+			      size_t *frame_len);
+void ulk_net_stream_prefix(size_t frame_len,
+			   unsigned char prefix[ULK_NET_STREAM_PREFIX]);
+
 int ulk_net_impair_wrap(struct ulk_net_backend *inner,
 			const struct ulk_netdev_impair *tx,
 			const struct ulk_netdev_impair *rx,

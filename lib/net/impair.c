@@ -762,6 +762,15 @@ static int impair_set_offload(struct ulk_net_backend *be, unsigned int off)
 	return im->inner->ops->set_offload(im->inner, off);
 }
 
+static const char *impair_why_gone(struct ulk_net_backend *be)
+{
+	struct impair *im = (struct impair *)be;
+
+	if (!im->inner->ops->why_gone)
+		return NULL;
+	return im->inner->ops->why_gone(im->inner);
+}
+
 static void impair_close(struct ulk_net_backend *be)
 {
 	struct impair *im = (struct impair *)be;
@@ -779,6 +788,7 @@ static const struct ulk_net_backend_ops impair_ops = {
 	.set_offload = impair_set_offload,
 	.timeout_ms = impair_timeout_ms,
 	.tick = impair_tick,
+	.why_gone = impair_why_gone,
 	.close = impair_close,
 };
 

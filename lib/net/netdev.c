@@ -237,6 +237,37 @@ int ulk_netdev_add_pipe_path(const char *path, int role,
 	return add_device(be, opts);
 }
 
+int ulk_netdev_add_stream_fd(int fd, const struct ulk_netdev_opts *opts)
+{
+	struct ulk_net_backend *be;
+	int err = check_not_booted();
+
+	if (err)
+		return err;
+	err = ulk_net_stream_fd(fd, &be, last_error, sizeof(last_error));
+	if (err)
+		return err;
+	return add_device(be, opts);
+}
+
+int ulk_netdev_add_stream_path(const char *path, int listen,
+			       const struct ulk_netdev_opts *opts)
+{
+	struct ulk_net_backend *be;
+	int err = check_not_booted();
+
+	if (err)
+		return err;
+	if (listen != 0 && listen != 1)
+		return fail(-EINVAL, "stream: listen is %d, neither 0 "
+			    "(connect) nor 1 (listen)", listen);
+	err = ulk_net_stream_path(path, listen, &be, last_error,
+				  sizeof(last_error));
+	if (err)
+		return err;
+	return add_device(be, opts);
+}
+
 static struct netdev *get(int dev)
 {
 	if (dev < 0 || dev >= __atomic_load_n(&nr_netdevs, __ATOMIC_ACQUIRE))

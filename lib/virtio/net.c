@@ -251,17 +251,23 @@ static void interest_update(struct ulk_vnet *vn)
 
 /*
  * The backend's peer is gone for good (the TAP was deleted, the pipe's
- * other end closed): say so once, stop polling it (a dead TAP descriptor
+ * other end closed, a stream peer sent garbage): say so once, with the
+ * backend's own reason when it has one, stop polling it (a dead TAP descriptor
  * is always "ready" with an error, and the I/O thread spun on it at full
  * speed), and take the link down, as a NIC losing its carrier does, so
  * that the kernel's routes and the program's sockets see it.
  */
-static void backend_died(struct ulk_vnet *vn, const char *why)
+static void backend_died(struct ulk_vnet *vn)
 {
+	const char *why = NULL;
 	uint16_t down = 0;
 
 	if (__atomic_exchange_n(&vn->be_dead, 1, __ATOMIC_SEQ_CST))
 		return;
+	if (vn->be->ops->why_gone)
+		why = vn->be->ops->why_gone(vn->be);
+	if (!why || !*why)
+		why = "peer gone";
 	fprintf(stderr, "ulk: netdev %s: %s: %s; the link is down, no more "
 		"packets will pass\n", vn->mmio.name, vn->be->desc, why);
 	interest_update(vn);
@@ -332,7 +338,7 @@ static bool tx_drain_locked(struct ulk_vnet *vn, bool *blocked)
 					goto out;
 				}
 				if (n == -EPIPE)
-					backend_died(vn, "peer gone");
+					backend_died(vn);
 				if (n < 0)
 					CNT_ADD(&vn->tx_cnt, dropped, 1);
 				else
@@ -345,6 +351,9 @@ static bool tx_drain_locked(struct ulk_vnet *vn, bool *blocked)
 		if (r < 0 || !ulk_vq_enable_kicks(vq))
 			break;
 	}
+	/* Bytes the backend still holds (a stream's partly written frame). */
+	if (be->ops->tick && be->ops->tick(be) == -EAGAIN)
+		*blocked = true;
 out:
 	return ulk_vq_should_interrupt(vq);
 }
@@ -607,7 +616,7 @@ static bool rx_run(struct ulk_vnet *vn)
 		if (n == -EAGAIN)
 			break;
 		if (n == -EPIPE) {
-			backend_died(vn, "peer gone");
+			backend_died(vn);
 			break;
 		}
 		if (n < 0) {

@@ -88,7 +88,7 @@ refuse 2 "--sysctl net.ipv4.tcp_ecn=: empty value" --sysctl net.ipv4.tcp_ecn=
 refuse 2 "--mem 1M: out of range (16M..64G)" --mem 1M
 refuse 2 "--mem lots: not a size" --mem lots
 refuse 2 "--gw 10.9.9.9: not inside the subnet" "${net[@]}" --ip 10.0.0.2/24 --gw 10.9.9.9
-refuse 2 "--net eth0: expected tap:IFNAME or pipe:PATH" --net eth0
+refuse 2 "--net eth0: expected tap:IFNAME, pipe:PATH" --net eth0
 refuse 2 "--verbose takes no value" --verbose=yes
 
 # --- devices this machine does not have ----------------------------------

@@ -10,12 +10,16 @@
  * checks pass.
  */
 #define _GNU_SOURCE
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <ulk/netdev.h>
@@ -197,6 +201,30 @@ static void test_good_forms(void)
 	if (GOOD("--net", "pipe:/tmp/q:a"))
 		CHECK(cfg.devs[0].pipe_role == ULK_NETDEV_PIPE_A &&
 		      !strcmp(cfg.devs[0].name, "/tmp/q"), "pipe :a stripped");
+	if (GOOD("--net", "stream:/tmp/s.sock"))
+		CHECK(cfg.devs[0].kind == ULK_RUN_DEV_STREAM &&
+		      !cfg.devs[0].stream_listen &&
+		      !strcmp(cfg.devs[0].name, "/tmp/s.sock"),
+		      "stream: connects: kind %d listen %d name %s",
+		      cfg.devs[0].kind, cfg.devs[0].stream_listen,
+		      cfg.devs[0].name);
+	if (GOOD("--net", "stream-listen:rel:with:colons", "--mtu", "65520",
+		 "--ip", "10.2.0.1/24"))
+		CHECK(cfg.devs[0].kind == ULK_RUN_DEV_STREAM &&
+		      cfg.devs[0].stream_listen &&
+		      !strcmp(cfg.devs[0].name, "rel:with:colons") &&
+		      cfg.devs[0].mtu == 65520 && cfg.devs[0].n_ip == 1,
+		      "stream-listen: listens, path taken whole, per-device "
+		      "options apply: listen %d name %s mtu %u",
+		      cfg.devs[0].stream_listen, cfg.devs[0].name,
+		      cfg.devs[0].mtu);
+	if (GOOD("--net", "stream:/tmp/s1", "--net", "stream-listen:/tmp/s2",
+		 "--net", "pipe:/tmp/s1"))
+		CHECK(cfg.n_devs == 3, "two streams and a pipe: %d devices",
+		      cfg.n_devs);
+	/* 107 bytes of path and the NUL fill sun_path exactly. */
+	snprintf(name, sizeof(name), "stream:/%0106d", 0);
+	GOOD("--net", name);
 	if (GOOD("--net", "tap:abcdefghijklmno"))
 		CHECK(!strcmp(cfg.devs[0].name, "abcdefghijklmno"),
 		      "15-character TAP name");
@@ -395,6 +423,8 @@ static void test_bad_more(void)
 	static const char *const nets[] = {
 		"foo:bar", "tap:", "tap:a/b", "tap:a b", "tap:a:b",
 		"tap:abcdefghijklmnop", "tap:.", "pipe:", "pipe::b", "tap0",
+		"stream:", "stream-listen:", "stream", "streams:/x",
+		"stream-connect:/x", "Stream:/x",
 	};
 	char name[160], want[200];
 	size_t i;
@@ -436,6 +466,14 @@ static void test_bad_more(void)
 	BAD("--net pipe:/tmp/p:a: device given twice", "--net", "pipe:/tmp/p",
 	    "--net", "pipe:/tmp/p:a");
 	GOOD("--net", "pipe:/tmp/p", "--net", "pipe:/tmp/p:b");
+	snprintf(name, sizeof(name), "stream:/%0107d", 0);
+	BAD("stream socket path too long (at most 107 bytes)", "--net", name);
+	BAD("--net stream:/tmp/s: device given twice", "--net", "stream:/tmp/s",
+	    "--net", "stream:/tmp/s");
+	/* Both ends in one process: the listener would wait forever. */
+	BAD("--net stream-listen:/tmp/s: device given twice", "--net",
+	    "stream:/tmp/s", "--net", "stream-listen:/tmp/s");
+	BAD("empty stream socket path", "--net", "stream-listen:");
 }
 
 /* The ULK_RUN_OPTS form of @argv, joined with ULK_RUN_OPTS_SEP. */
@@ -499,7 +537,7 @@ static void test_takes_value(void)
 
 static void test_devices(void)
 {
-	char dir[] = "/tmp/ulk-run-test.XXXXXX", pipe[128];
+	char dir[] = "/tmp/ulk-run-test.XXXXXX", pipe[200];
 	int ret;
 
 	if (!GOOD("--net", "tap:ulknosuch0"))
@@ -529,6 +567,85 @@ static void test_devices(void)
 		ret = ulk_run_check_devices(&cfg, err, sizeof(err));
 		CHECK(ret < 0 && strstr(err, "/none does not exist"),
 		      "pipe in a missing directory: returned %d: %s", ret, err);
+	}
+	/* Streams: nothing is connected to or bound, only looked at. */
+	snprintf(pipe, sizeof(pipe), "stream:%s/s", dir);
+	if (GOOD("--net", pipe)) {
+		ret = ulk_run_check_devices(&cfg, err, sizeof(err));
+		CHECK(ret == -ENOENT && strstr(err, "no socket at") &&
+		      strstr(err, "stream-listen:"),
+		      "stream to a missing socket: returned %d: %s", ret, err);
+	}
+	snprintf(pipe, sizeof(pipe), "stream-listen:%s/s", dir);
+	if (GOOD("--net", pipe)) {
+		ret = ulk_run_check_devices(&cfg, err, sizeof(err));
+		CHECK(ret == 0, "stream-listen in %s: returned %d: %s", dir,
+		      ret, err);
+	}
+	snprintf(pipe, sizeof(pipe), "stream-listen:%s/none/s", dir);
+	if (GOOD("--net", pipe)) {
+		ret = ulk_run_check_devices(&cfg, err, sizeof(err));
+		CHECK(ret == -ENOENT && strstr(err, "/none does not exist"),
+		      "stream-listen in a missing directory: returned %d: %s",
+		      ret, err);
+	}
+	{
+		char file[64], sock[64];
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd;
+
+		snprintf(file, sizeof(file), "%s/f", dir);
+		fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		snprintf(pipe, sizeof(pipe), "stream:%s", file);
+		if (GOOD("--net", pipe)) {
+			ret = ulk_run_check_devices(&cfg, err, sizeof(err));
+			CHECK(ret == -ENOTSOCK && strstr(err, "is not a socket"),
+			      "stream to a plain file: returned %d: %s", ret,
+			      err);
+		}
+		snprintf(pipe, sizeof(pipe), "stream-listen:%s", file);
+		if (GOOD("--net", pipe)) {
+			ret = ulk_run_check_devices(&cfg, err, sizeof(err));
+			CHECK(ret == -EEXIST && strstr(err, "exists and is not a socket"),
+			      "stream-listen over a plain file: returned %d: %s",
+			      ret, err);
+		}
+		unlink(file);
+		/* A bound socket passes, and nobody connected to it. */
+		snprintf(sock, sizeof(sock), "%s/l", dir);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    0);
+		if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+		    !listen(fd, 1)) {
+			snprintf(pipe, sizeof(pipe), "stream:%s", sock);
+			if (GOOD("--net", pipe)) {
+				int c;
+
+				ret = ulk_run_check_devices(&cfg, err,
+							    sizeof(err));
+				c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+				CHECK(ret == 0 && c < 0,
+				      "stream to a listening socket: returned "
+				      "%d (%s), connected: %s", ret, err,
+				      c >= 0 ? "yes" : "no");
+				if (c >= 0)
+					close(c);
+			}
+			snprintf(pipe, sizeof(pipe), "stream-listen:%s", sock);
+			if (GOOD("--net", pipe)) {
+				ret = ulk_run_check_devices(&cfg, err,
+							    sizeof(err));
+				CHECK(ret == 0, "stream-listen over a socket "
+				      "file (stale or not): returned %d: %s",
+				      ret, err);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(sock);
 	}
 	rmdir(dir);
 	if (GOOD("--verbose")) {

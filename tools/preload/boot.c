@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +50,8 @@ int shim_forked;
 int shim_verbose;
 
 static struct ulk_run_config cfg;
+/* This process is ulk-run's check boot (ULK_RUN_PID), not the program. */
+static int check_only;
 static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
 static int boot_err;		/* 0 up, or why not */
 static int booted;
@@ -106,13 +110,38 @@ static int add_device(const struct ulk_run_dev *d)
 	};
 	int dev;
 
-	if (d->kind == ULK_RUN_DEV_TAP)
+	static const char *const kinds[] = {
+		[ULK_RUN_DEV_TAP] = "tap",
+		[ULK_RUN_DEV_PIPE] = "pipe",
+		[ULK_RUN_DEV_STREAM] = "stream",
+	};
+	int sv[2];
+
+	static_assert(sizeof(kinds) / sizeof(kinds[0]) ==
+		      ULK_RUN_DEV_KIND_COUNT, "a name for each kind");
+	if (d->kind == ULK_RUN_DEV_TAP) {
 		dev = ulk_netdev_add_tap(d->name, &o);
-	else
+	} else if (d->kind == ULK_RUN_DEV_STREAM && check_only) {
+		/*
+		 * ulk-run's check boot must not be the stream's peer: a
+		 * listener takes its first connection for the link's one
+		 * peer, and a listening check would wait for one. A
+		 * socketpair stands in (its other end stays open until the
+		 * check exits, so the link stays up); ulk-run checked the
+		 * path itself.
+		 */
+		dev = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ?
+		      -errno : ulk_netdev_add_stream_fd(sv[0], &o);
+	} else if (d->kind == ULK_RUN_DEV_STREAM) {
+		dev = ulk_netdev_add_stream_path(d->name, d->stream_listen,
+						 &o);
+	} else {
 		dev = ulk_netdev_add_pipe_path(d->name, d->pipe_role, &o);
+	}
 	if (dev < 0)
-		shim_say("ulk-run: --net %s:%s: %s", d->kind == ULK_RUN_DEV_TAP ?
-		    "tap" : "pipe", d->name, *ulk_netdev_last_error() ?
+		shim_say("ulk-run: --net %s%s:%s: %s", kinds[d->kind],
+		    d->kind == ULK_RUN_DEV_STREAM && d->stream_listen ?
+		    "-listen" : "", d->name, *ulk_netdev_last_error() ?
 		    ulk_netdev_last_error() : ulk_strerror(dev));
 	return dev;
 }
@@ -419,6 +448,7 @@ __attribute__((constructor)) static void shim_init(void)
 	const char *pid = getenv(ULK_RUN_PID_ENV);
 
 	if (pid && atol(pid) == (long)getpid()) {
+		check_only = 1;
 		pthread_once(&boot_once, boot);
 		if (boot_err)
 			_exit(2);

@@ -191,7 +191,7 @@ static int add_dev(struct loader *l, size_t idx, struct json_object *dev)
 				    base, name);
 	}
 	if (!json_object_object_get_ex(dev, "dev", &v))
-		return fail(l, "\"%s\": no \"dev\" (tap:IFNAME or pipe:PATH)", base);
+		return fail(l, "\"%s\": no \"dev\" (tap:IFNAME, pipe:PATH, stream:PATH or stream-listen:PATH)", base);
 	for (i = 0; keys[i] && !ret; i++) {
 		if (!json_object_object_get_ex(dev, keys[i], &v))
 			continue;

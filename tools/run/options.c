@@ -141,6 +141,9 @@ static void dev_desc(const struct ulk_run_dev *d, char *buf, size_t size)
 {
 	if (d->kind == ULK_RUN_DEV_TAP)
 		snprintf(buf, size, "tap:%s", d->name);
+	else if (d->kind == ULK_RUN_DEV_STREAM)
+		snprintf(buf, size, "stream%s:%s", d->stream_listen ?
+			 "-listen" : "", d->name);
 	else
 		snprintf(buf, size, "pipe:%s%s", d->name, d->pipe_role ? ":b" : "");
 }
@@ -163,6 +166,7 @@ static int set_net(struct parser *p, const char *v)
 {
 	struct ulk_run_config *cfg = p->cfg;
 	struct ulk_run_dev *d;
+	const char *s;
 	size_t n;
 	int i;
 
@@ -194,13 +198,26 @@ static int set_net(struct parser *p, const char *v)
 				    v, SUN_PATH_SIZE - 3);
 		memcpy(d->name, v + 5, n);
 		d->name[n] = '\0';
+	} else if (!strncmp(v, "stream:", 7) || !strncmp(v, "stream-listen:", 14)) {
+		d->kind = ULK_RUN_DEV_STREAM;
+		d->stream_listen = v[6] == '-';
+		s = strchr(v, ':') + 1;
+		n = strlen(s);
+		if (n == 0)
+			return fail(p, "--net %s: empty stream socket path", v);
+		if (n + 1 > SUN_PATH_SIZE)
+			return fail(p, "--net %s: stream socket path too long (at most %d bytes)",
+				    v, SUN_PATH_SIZE - 1);
+		memcpy(d->name, s, n + 1);
 	} else {
-		return fail(p, "--net %s: expected tap:IFNAME or pipe:PATH[:a|:b]", v);
+		return fail(p, "--net %s: expected tap:IFNAME, pipe:PATH[:a|:b], stream:PATH or stream-listen:PATH", v);
 	}
 	for (i = 0; i < cfg->n_devs; i++) {
+		/* Either end of one stream socket: a listener waits forever. */
 		if (cfg->devs[i].kind == d->kind &&
 		    !strcmp(cfg->devs[i].name, d->name) &&
-		    cfg->devs[i].pipe_role == d->pipe_role)
+		    (d->kind == ULK_RUN_DEV_STREAM ||
+		     cfg->devs[i].pipe_role == d->pipe_role))
 			return fail(p, "--net %s: device given twice", v);
 	}
 	cfg->n_devs++;
@@ -724,6 +741,21 @@ int ulk_run_parse_env(struct ulk_run_config *cfg, const char *opts,
 	return ret;
 }
 
+/* The directory a socket path @name is in, into @dir. */
+static void dir_of(const char *name, char *dir, size_t size)
+{
+	char *slash;
+
+	snprintf(dir, size, "%s", name);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+}
+
 /* Check a TAP: it exists and is a TAP (not a TUN, not another kind). */
 static int check_tap(const char *name, char *err, size_t errlen)
 {
@@ -763,17 +795,9 @@ static int check_tap(const char *name, char *err, size_t errlen)
 static int check_pipe(const struct ulk_run_dev *d, char *err, size_t errlen)
 {
 	char dir[sizeof(d->name)], desc[sizeof(d->name) + 16];
-	char *slash;
 	struct stat st;
 
-	strcpy(dir, d->name);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
+	dir_of(d->name, dir, sizeof(dir));
 	dev_desc(d, desc, sizeof(desc));
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: directory %s does not exist", desc, dir);
@@ -786,6 +810,50 @@ static int check_pipe(const struct ulk_run_dev *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Check a stream: a socket to connect to is there and writable (connect()
+ * needs write permission on it); a path to listen on has a writable
+ * directory and no other kind of file in the way. Nothing is connected to
+ * or bound: a listening peer would take the check for its one peer.
+ */
+static int check_stream(const struct ulk_run_dev *d, char *err, size_t errlen)
+{
+	char dir[sizeof(d->name)], desc[sizeof(d->name) + 16];
+	struct stat st;
+
+	dev_desc(d, desc, sizeof(desc));
+	if (!d->stream_listen) {
+		if (stat(d->name, &st)) {
+			snprintf(err, errlen, "%s: no socket at %s (start the listening end first: QEMU with server=on, or ulk-run --net stream-listen:%s)",
+				 desc, d->name, d->name);
+			return -ENOENT;
+		}
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s is not a socket", desc, d->name);
+			return -ENOTSOCK;
+		}
+		if (access(d->name, W_OK)) {
+			snprintf(err, errlen, "%s: no permission to connect to %s", desc, d->name);
+			return -EACCES;
+		}
+		return 0;
+	}
+	dir_of(d->name, dir, sizeof(dir));
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: directory %s does not exist", desc, dir);
+		return -ENOENT;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(err, errlen, "%s: directory %s is not writable", desc, dir);
+		return -EACCES;
+	}
+	if (!lstat(d->name, &st) && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s exists and is not a socket", desc, d->name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 /**
  * ulk_run_check_devices() - check that each device can be reached here.
  * @cfg: parsed settings.
@@ -794,7 +862,9 @@ static int check_pipe(const struct ulk_run_dev *d, char *err, size_t errlen)
  *
  * Return: 0; -ENODEV for a missing TAP; -EINVAL for an interface that is
  * not a TAP; -ENOENT or -EACCES for a pipe directory that is missing or
- * not writable.
+ * not writable; for a stream, -ENOENT (no socket to connect to, or no
+ * directory to listen in), -ENOTSOCK (not a socket), -EACCES, -EEXIST (a
+ * file other than a socket where the listening socket goes).
  */
 int ulk_run_check_devices(const struct ulk_run_config *cfg, char *err,
 			  size_t errlen)
@@ -806,6 +876,8 @@ int ulk_run_check_devices(const struct ulk_run_config *cfg, char *err,
 
 		if (d->kind == ULK_RUN_DEV_TAP)
 			ret = check_tap(d->name, err, errlen);
+		else if (d->kind == ULK_RUN_DEV_STREAM)
+			ret = check_stream(d, err, errlen);
 		else
 			ret = check_pipe(d, err, errlen);
 		if (ret)

@@ -11,7 +11,8 @@
  * ulk_run_parse(), so there is exactly one grammar.
  *
  * Options (per-device ones apply to the latest --net):
- *   --net tap:IFNAME | pipe:PATH[:a|:b]      a device (repeatable)
+ *   --net tap:IFNAME | pipe:PATH[:a|:b] | stream:PATH | stream-listen:PATH
+ *                                            a device (repeatable)
  *   --ip ADDR/PREFIX, --ip6 ADDR/PREFIX      addresses of the device
  *   --mtu N, --mac XX:XX:XX:XX:XX:XX          of the device
  *   --offload LIST|none|all                  comma list of offload names
@@ -43,15 +44,19 @@
 enum ulk_run_dev_kind {
 	ULK_RUN_DEV_TAP,
 	ULK_RUN_DEV_PIPE,
+	ULK_RUN_DEV_STREAM,
 	ULK_RUN_DEV_KIND_COUNT
 };
 
 /**
  * struct ulk_run_dev - one --net device and its settings.
- * @kind: TAP or pipe.
- * @name: TAP interface name, or the pipe's path prefix.
+ * @kind: TAP, pipe or stream.
+ * @name: TAP interface name, the pipe's path prefix, or the stream's
+ *	socket path.
  * @pipe_role: pipe only: 0 for end "a" (the default), 1 for end "b"
  *	(ULK_NETDEV_PIPE_A/B).
+ * @stream_listen: stream only: 1 to listen on @name (stream-listen:),
+ *	0 to connect to it (stream:).
  * @ip: IPv4 addresses as given ("ADDR/PREFIX"), validated.
  * @n_ip: how many in @ip.
  * @ip6: IPv6 addresses as given, validated.
@@ -66,6 +71,7 @@ struct ulk_run_dev {
 	enum ulk_run_dev_kind kind;
 	char name[108];
 	int pipe_role;
+	int stream_listen;
 	char ip[ULK_RUN_MAX_ADDRS][64];
 	int n_ip;
 	char ip6[ULK_RUN_MAX_ADDRS][64];
@@ -165,7 +171,10 @@ int ulk_run_option_takes_value(const char *arg);
 /**
  * ulk_run_check_devices() - check that each device can be reached on this
  * machine: a TAP interface exists and is a TAP; a pipe path's directory
- * exists and is writable.
+ * exists and is writable; a stream socket to connect to exists and is a
+ * socket we may write to (nothing connects to it: its listener would take
+ * the check for its one peer); a stream socket to listen on has a
+ * writable directory and no file other than a socket in its place.
  * @cfg: parsed settings.
  * @err: receives a message naming the device and what is wrong.
  * @errlen: size of @err.
