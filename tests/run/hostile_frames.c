@@ -485,9 +485,8 @@ static size_t f_frag4(unsigned char *f)
 		fo |= 0x4000;		/* DF with offsets: nonsense */
 	put16(ip + 6, fo);
 	ip4_recsum(ip);
-	if (!below(8))
-		train.off += 0;		/* a duplicate next */
-	else
+	/* One time in 8 the next fragment starts where this one did. */
+	if (below(8))
 		train.off += plen / 8;
 	return 14 + 20 + plen;
 }
