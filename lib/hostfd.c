@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostfd.h"
@@ -192,14 +193,18 @@ int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms)
 }
 
 /**
- * ulk_host_poll() - poll() with no timeout, never interposed.
+ * ulk_host_poll() - poll(), never interposed.
  * @fds: the descriptors.
  * @nfds: how many.
+ * @ms: timeout in milliseconds, negative for none (0: just look).
  * Return: the number ready, or -1 with errno set (EINTR included).
  */
-int ulk_host_poll(struct pollfd *fds, unsigned long nfds)
+int ulk_host_poll(struct pollfd *fds, unsigned long nfds, int ms)
 {
-	return (int)syscall(SYS_ppoll, fds, nfds, NULL, NULL, (size_t)8);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	return (int)syscall(SYS_ppoll, fds, nfds, ms < 0 ? NULL : &ts, NULL,
+			    (size_t)8);
 }
 
 /*

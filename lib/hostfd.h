@@ -28,7 +28,7 @@ int ulk_host_open(const char *path, int flags);
 int ulk_host_epoll_create(void);
 int ulk_host_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int ulk_host_epoll_wait(int epfd, struct epoll_event *evs, int max, int ms);
-int ulk_host_poll(struct pollfd *fds, unsigned long nfds);
+int ulk_host_poll(struct pollfd *fds, unsigned long nfds, int ms);
 long ulk_host_read(int fd, void *buf, unsigned long len);
 long ulk_host_write(int fd, const void *buf, unsigned long len);
 long ulk_host_readv(int fd, const struct iovec *iov, int iovcnt);

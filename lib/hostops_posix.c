@@ -463,7 +463,7 @@ static int host_sem_down_idle(struct ulk_sem *s, int poll_devices)
 			break;
 		}
 		/* A handler always ends a poll with EINTR, SA_RESTART or not. */
-		if (ulk_host_poll(fds, (unsigned long)n + 1) < 0) {
+		if (ulk_host_poll(fds, (unsigned long)n + 1, -1) < 0) {
 			if (errno == EINTR) {
 				ret = -EINTR;
 				break;

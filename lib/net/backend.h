@@ -46,7 +46,11 @@ struct ulk_net_backend_ops {
 	 *	segments. Non-blocking. Returns the bytes sent (the whole
 	 *	packet: a backend never sends part of one); -EAGAIN if it
 	 *	cannot take the packet now (the caller keeps it and retries
-	 *	when @fd is writable or tick() has run); another negative
+	 *	when @fd is writable or tick() has run); -ENETDOWN if the
+	 *	link cannot carry packets now but may again later (a TAP
+	 *	whose host interface is down): the packet is dropped and the
+	 *	caller reports a lost carrier until carrier() says it is
+	 *	back; -EPIPE if the peer is gone for good; another negative
 	 *	errno if the packet was not sent and will not be (the caller
 	 *	counts it as dropped). The backend does not keep @iov after
 	 *	returning (it copies what it must hold on to).
@@ -83,10 +87,10 @@ struct ulk_net_backend_ops {
 	 * @tick: send held packets that are due, and the rest of a packet
 	 *	send() took but could write only in part. Returns 0, or
 	 *	-EAGAIN if some could not be sent yet (retry when @fd is
-	 *	writable). Called before the device transmits and again once
-	 *	its transmit queue is empty, so that bytes a backend still
-	 *	holds make the device wait for @fd to be writable. May be
-	 *	NULL.
+	 *	writable), or -ENETDOWN or -EPIPE as send() would. Called
+	 *	before the device transmits and again once its transmit queue
+	 *	is empty, so that bytes a backend still holds make the device
+	 *	wait for @fd to be writable. May be NULL.
 	 */
 	int (*tick)(struct ulk_net_backend *be);
 	/**
@@ -97,6 +101,15 @@ struct ulk_net_backend_ops {
 	 *	NULL.
 	 */
 	const char *(*why_gone)(struct ulk_net_backend *be);
+	/**
+	 * @carrier: whether the link can carry packets now, looked at
+	 *	without blocking: 1 yes, 0 no (a TAP whose host interface is
+	 *	down). Called by the I/O thread (every CARRIER_POLL_MS while
+	 *	the carrier is lost) and once when the device is made. May
+	 *	be NULL: the link is always up but when send() says
+	 *	otherwise.
+	 */
+	int (*carrier)(struct ulk_net_backend *be);
 	/**
 	 * @close: release everything, @be included. No other operation is
 	 *	running or will run.

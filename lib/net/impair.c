@@ -628,12 +628,16 @@ tso:
 
 /* ---- transmit ------------------------------------------------------------ */
 
-/* Send what is due; 0, or -EAGAIN if the backend is full. */
+/*
+ * Send what is due; 0, -EAGAIN if the backend is full, or -ENETDOWN or
+ * -EPIPE if it cannot send at all (the packet is dropped).
+ */
 static int tx_flush(struct impair *im)
 {
 	struct direction *d = &im->tx;
 	long long now = ulk_mono_ns();
 	struct held *h;
+	ssize_t n;
 
 	for (;;) {
 		/* take_due() prefers the reordered slot when it is due. */
@@ -646,7 +650,8 @@ static int tx_flush(struct impair *im)
 			return 0;
 		iov.iov_base = h->data;
 		iov.iov_len = h->len;
-		if (im->inner->ops->send(im->inner, &iov, 1) == -EAGAIN) {
+		n = im->inner->ops->send(im->inner, &iov, 1);
+		if (n == -EAGAIN) {
 			/* Back where it was: first in line. */
 			if (was_reordered) {
 				d->reordered = h;
@@ -661,6 +666,8 @@ static int tx_flush(struct impair *im)
 			return -EAGAIN;
 		}
 		free(h);
+		if (n == -ENETDOWN || n == -EPIPE)
+			return (int)n;
 	}
 }
 
@@ -669,12 +676,14 @@ static ssize_t impair_send(struct ulk_net_backend *be, const struct iovec *iov,
 {
 	struct impair *im = (struct impair *)be;
 	size_t len = ulk_iov_total(iov, iovcnt);
+	int err;
 
 	if (!im->tx.active)
 		return im->inner->ops->send(im->inner, iov, iovcnt);
 	/* Refuse before deciding: the device retries this same packet. */
-	if (tx_flush(im) == -EAGAIN)
-		return -EAGAIN;
+	err = tx_flush(im);
+	if (err)
+		return err;
 	if (!impair_input(&im->tx, iov, iovcnt, len))
 		return -ENOMEM;
 	(void)tx_flush(im);	/* the rest goes from tick() */
@@ -771,6 +780,13 @@ static const char *impair_why_gone(struct ulk_net_backend *be)
 	return im->inner->ops->why_gone(im->inner);
 }
 
+static int impair_carrier(struct ulk_net_backend *be)
+{
+	struct impair *im = (struct impair *)be;
+
+	return im->inner->ops->carrier ? im->inner->ops->carrier(im->inner) : 1;
+}
+
 static void impair_close(struct ulk_net_backend *be)
 {
 	struct impair *im = (struct impair *)be;
@@ -789,6 +805,7 @@ static const struct ulk_net_backend_ops impair_ops = {
 	.timeout_ms = impair_timeout_ms,
 	.tick = impair_tick,
 	.why_gone = impair_why_gone,
+	.carrier = impair_carrier,
 	.close = impair_close,
 };
 

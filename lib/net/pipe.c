@@ -18,6 +18,15 @@
  *    comes back, the next send failure reconnects. Until connected, the
  *    socket takes datagrams only from the peer's path (any process could
  *    send to it); those of strangers are dropped and counted.
+ *    A connected datagram socket takes datagrams from its peer only, and
+ *    the host kernel does not tell it when that peer dies: a new peer
+ *    bound at the same path (a program restarted, the next ulk-run on
+ *    that end) has its every datagram refused (EPERM) for as long as this
+ *    end, not sending, never finds out; a server waiting for clients
+ *    never sends. So while nothing has been received for RECHECK_NS, the
+ *    device's tick() connects again to whatever is bound at the peer's
+ *    path (none: unconnected, taking datagrams from the path by name):
+ *    one connect() a second while idle, no more.
  *
  * Sizes. AF_UNIX limits a datagram to the sender's send buffer, and a
  * connected pair is flow-controlled by it alone (the receive buffer and
@@ -46,6 +55,7 @@
 #define PIPE_SNDBUF		(4 << 20)
 #define PIPE_RCVBUF		(4 << 20)
 #define RECONNECT_NS		100000000LL
+#define RECHECK_NS		1000000000LL
 
 struct pipe {
 	struct ulk_net_backend be;
@@ -55,6 +65,7 @@ struct pipe {
 	struct sockaddr_un peer;
 	struct sockaddr_un self;
 	unsigned long strangers;
+	long long last_rx_ns;		/* named: last datagram, or recheck */
 };
 
 
@@ -66,8 +77,10 @@ static void pipe_try_connect(struct pipe *p)
 	if (now < p->next_connect_ns)
 		return;
 	p->next_connect_ns = now + RECONNECT_NS;
-	if (!connect(p->be.fd, (struct sockaddr *)&p->peer, sizeof(p->peer)))
+	if (!connect(p->be.fd, (struct sockaddr *)&p->peer, sizeof(p->peer))) {
+		__atomic_store_n(&p->last_rx_ns, now, __ATOMIC_RELAXED);
 		p->connected = true;
+	}
 }
 
 static ssize_t pipe_send(struct ulk_net_backend *be, const struct iovec *iov,
@@ -141,6 +154,9 @@ static ssize_t pipe_recv(struct ulk_net_backend *be, const struct iovec *iov,
 			break;
 		p->strangers++;
 	}
+	if (p->named)
+		__atomic_store_n(&p->last_rx_ns, ulk_mono_ns(),
+				 __ATOMIC_RELAXED);
 	/*
 	 * 0 is end of file on a seqpacket socket whose peer closed; on a
 	 * datagram socket it is an empty datagram, which is not a packet.
@@ -153,6 +169,46 @@ static ssize_t pipe_recv(struct ulk_net_backend *be, const struct iovec *iov,
 		return type == SOCK_SEQPACKET && !p->named ? -EPIPE : 0;
 	}
 	return n;
+}
+
+/*
+ * Named form, connected and idle for RECHECK_NS: connect again to
+ * whoever is bound at the peer's path now (see the top of the file).
+ * Runs where send() runs, so it never races with it.
+ */
+static int pipe_tick(struct ulk_net_backend *be)
+{
+	struct pipe *p = (struct pipe *)be;
+	long long now;
+
+	if (!p->named || !p->connected)
+		return 0;
+	now = ulk_mono_ns();
+	if (now - __atomic_load_n(&p->last_rx_ns, __ATOMIC_RELAXED) <
+	    RECHECK_NS)
+		return 0;
+	__atomic_store_n(&p->last_rx_ns, now, __ATOMIC_RELAXED);
+	if (connect(be->fd, (struct sockaddr *)&p->peer, sizeof(p->peer))) {
+		/* Nobody there: take the peer's path by name until one is. */
+		struct sockaddr_un none = { .sun_family = AF_UNSPEC };
+
+		connect(be->fd, (struct sockaddr *)&none, sizeof(none));
+		p->connected = false;
+	}
+	return 0;
+}
+
+/* Named and connected: when pipe_tick() must look again. */
+static int pipe_timeout_ms(struct ulk_net_backend *be)
+{
+	struct pipe *p = (struct pipe *)be;
+	long long left;
+
+	if (!p->named || !p->connected)
+		return -1;
+	left = __atomic_load_n(&p->last_rx_ns, __ATOMIC_RELAXED) +
+	       RECHECK_NS - ulk_mono_ns();
+	return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 }
 
 static void pipe_close(struct ulk_net_backend *be)
@@ -168,6 +224,15 @@ static void pipe_close(struct ulk_net_backend *be)
 static const struct ulk_net_backend_ops pipe_ops = {
 	.send = pipe_send,
 	.recv = pipe_recv,
+	.close = pipe_close,
+};
+
+/* The named form also looks again for its peer while idle. */
+static const struct ulk_net_backend_ops pipe_named_ops = {
+	.send = pipe_send,
+	.recv = pipe_recv,
+	.timeout_ms = pipe_timeout_ms,
+	.tick = pipe_tick,
 	.close = pipe_close,
 };
 
@@ -206,7 +271,7 @@ static struct pipe *pipe_new(int fd, bool named)
 
 	if (!p)
 		return NULL;
-	p->be.ops = &pipe_ops;
+	p->be.ops = named ? &pipe_named_ops : &pipe_ops;
 	p->be.fd = fd;
 	p->be.offloads = ULK_NETDEV_OFFLOAD_ALL;
 	p->named = named;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +41,10 @@ struct tap {
 
 /*
  * The errors of a TAP whose interface is gone (deleted, its namespace
- * destroyed): -EPIPE, the backends' "peer gone for good". Not -EIO: that
- * is a write to an interface that is down, whose frame is dropped as on a
- * link without carrier; it comes up again.
+ * destroyed): -EPIPE, the backends' "peer gone for good". A write to a
+ * TAP whose interface is merely down (ip link set IF down) fails with
+ * EIO: that is a lost carrier, -ENETDOWN, and the interface may come
+ * back up (taking it for a dead TAP left the device dead for good).
  */
 static ssize_t tap_errno(int err)
 {
@@ -62,7 +64,25 @@ static ssize_t tap_send(struct ulk_net_backend *be, const struct iovec *iov,
 {
 	ssize_t n = ulk_host_writev(be->fd, iov, iovcnt);
 
-	return n < 0 ? tap_errno(errno) : n;
+	if (n >= 0)
+		return n;
+	return errno == EIO ? -ENETDOWN : tap_errno(errno);
+}
+
+/*
+ * The tun driver reports a TAP writable only while its interface is up
+ * (and its queue has room, which a TAP's writes never hold on to), and
+ * computes that afresh for every poll: a poll that does not wait tells
+ * whether the host's interface is up. Nothing wakes a waiter when it
+ * comes up, so the device asks periodically while the carrier is lost.
+ */
+static int tap_carrier(struct ulk_net_backend *be)
+{
+	struct pollfd p = { .fd = be->fd, .events = POLLOUT };
+
+	if (ulk_host_poll(&p, 1, 0) < 0)
+		return 1;	/* cannot tell: let send() say */
+	return !!(p.revents & POLLOUT);
 }
 
 static ssize_t tap_recv(struct ulk_net_backend *be, const struct iovec *iov,
@@ -108,6 +128,7 @@ static const struct ulk_net_backend_ops tap_ops = {
 	.send = tap_send,
 	.recv = tap_recv,
 	.set_offload = tap_set_offload,
+	.carrier = tap_carrier,
 	.close = tap_close,
 };
 

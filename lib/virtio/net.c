@@ -54,6 +54,17 @@
  * Receive passes from both threads are serialised by the receive queue's
  * lock, as before.
  *
+ * Carrier. The link status in the configuration space follows the
+ * backend: a backend that cannot carry packets for now (a TAP whose host
+ * interface is down: its writes fail with EIO) makes send() return
+ * -ENETDOWN; the device then reports the carrier lost (status 0 and a
+ * configuration interrupt, so the driver takes the carrier off and the
+ * kernel stops transmitting), says so once, and its I/O thread asks the
+ * backend's carrier() every CARRIER_POLL_MS until the link is back, when
+ * it restores the status and says so. A backend gone for good (-EPIPE)
+ * takes the link down for good instead (backend_died()). A device whose
+ * backend has no carrier when it is made starts with the link down.
+ *
  * Offload checks on receive. A packet from the backend that uses an offload
  * the driver did not accept is fixed up when it can be (a partial checksum
  * is completed) and dropped and counted when it cannot (a TSO segment for a
@@ -99,6 +110,7 @@
 #define RX_MAX_IOV		256
 #define RX_BUDGET		64	/* packets per batch */
 #define LARGE_FRAME		32768
+#define CARRIER_POLL_MS		100	/* while the carrier is lost */
 
 #define F(bit)			(1ULL << (bit))
 
@@ -132,6 +144,8 @@ struct rx_state {
  * @tx_blocked: the backend refused a packet; wait for POLLOUT.
  * @rx_waiting: out of receive buffers; waiting for a kick on queue 0.
  * @be_dead: the backend said its peer is gone for good.
+ * @no_carrier: the backend said the link cannot carry packets for now
+ *	(see "Carrier").
  * @rx_elsewhere: an idle thread waits for the backend's input (see
  *	"Run-to-completion"); the I/O thread does not.
  * @epfd: the I/O thread's epoll set: @evfd, and the backend's @fd with
@@ -139,6 +153,7 @@ struct rx_state {
  * @be_mask: events the backend's descriptor is registered for (0: not in
  *	the set). Under @interest_lock.
  * @interest_lock: serialises changes to the backend's registration.
+ * @status_lock: serialises writes of the link status (config space).
  * @io_deadline: CLOCK_MONOTONIC ns the I/O thread sleeps until at most
  *	(LLONG_MAX: no limit; 0: awake), for tx_run()'s wake-up decision.
  * @rx_target: bytes of buffers to gather for one received packet.
@@ -164,10 +179,12 @@ struct ulk_vnet {
 	int tx_blocked;
 	int rx_waiting;
 	int be_dead;
+	int no_carrier;
 	int rx_elsewhere;
 	int epfd;
 	uint32_t be_mask;
 	pthread_mutex_t interest_lock;
+	pthread_mutex_t status_lock;
 	long long io_deadline;
 
 	uint64_t rx_target;
@@ -250,6 +267,56 @@ static void interest_update(struct ulk_vnet *vn)
 }
 
 /*
+ * Write the link status the driver reads: up unless the backend is dead
+ * or has no carrier. Under @status_lock, so that the threads that change
+ * those never leave the status behind them; the configuration interrupt
+ * (which may run the kernel's handler on this thread) comes after it.
+ */
+static void update_link_status(struct ulk_vnet *vn)
+{
+	uint16_t le;
+
+	pthread_mutex_lock(&vn->status_lock);
+	le = htole16(__atomic_load_n(&vn->be_dead, __ATOMIC_SEQ_CST) ||
+		     __atomic_load_n(&vn->no_carrier, __ATOMIC_SEQ_CST) ?
+		     0 : VIRTIO_NET_S_LINK_UP);
+	memcpy(vn->mmio.config + offsetof(struct virtio_net_config, status),
+	       &le, sizeof(le));
+	pthread_mutex_unlock(&vn->status_lock);
+	ulk_vmmio_config_changed(&vn->mmio);
+}
+
+/*
+ * The backend cannot carry packets for now (see "Carrier"): take the
+ * link down until carrier_check() finds it back. Any thread.
+ */
+static void carrier_lost(struct ulk_vnet *vn)
+{
+	if (__atomic_load_n(&vn->be_dead, __ATOMIC_SEQ_CST) ||
+	    __atomic_exchange_n(&vn->no_carrier, 1, __ATOMIC_SEQ_CST))
+		return;
+	fprintf(stderr, "ulk: netdev %s: %s: carrier lost (the host's "
+		"interface is down): no packets pass until it is up again\n",
+		vn->mmio.name, vn->be->desc);
+	update_link_status(vn);
+	wake(vn);	/* the I/O thread starts asking carrier() */
+}
+
+/* I/O thread, while the carrier is lost: is it back? */
+static void carrier_check(struct ulk_vnet *vn)
+{
+	if (!__atomic_load_n(&vn->no_carrier, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&vn->be_dead, __ATOMIC_SEQ_CST) ||
+	    !vn->be->ops->carrier || vn->be->ops->carrier(vn->be) <= 0)
+		return;
+	__atomic_store_n(&vn->no_carrier, 0, __ATOMIC_SEQ_CST);
+	fprintf(stderr, "ulk: netdev %s: %s: carrier back (the host's "
+		"interface is up): packets pass again\n", vn->mmio.name,
+		vn->be->desc);
+	update_link_status(vn);
+}
+
+/*
  * The backend's peer is gone for good (the TAP was deleted, the pipe's
  * other end closed, a stream peer sent garbage): say so once, with the
  * backend's own reason when it has one, stop polling it (a dead TAP descriptor
@@ -260,7 +327,6 @@ static void interest_update(struct ulk_vnet *vn)
 static void backend_died(struct ulk_vnet *vn)
 {
 	const char *why = NULL;
-	uint16_t down = 0;
 
 	if (__atomic_exchange_n(&vn->be_dead, 1, __ATOMIC_SEQ_CST))
 		return;
@@ -271,9 +337,7 @@ static void backend_died(struct ulk_vnet *vn)
 	fprintf(stderr, "ulk: netdev %s: %s: %s; the link is down, no more "
 		"packets will pass\n", vn->mmio.name, vn->be->desc, why);
 	interest_update(vn);
-	memcpy(vn->mmio.config + offsetof(struct virtio_net_config, status),
-	       &down, sizeof(down));
-	ulk_vmmio_config_changed(&vn->mmio);
+	update_link_status(vn);
 }
 
 static void interrupt(struct ulk_vnet *vn, struct dir_counters *c)
@@ -319,9 +383,16 @@ static bool tx_drain_locked(struct ulk_vnet *vn, bool *blocked)
 	ssize_t n;
 	int r;
 
-	if (be->ops->tick && be->ops->tick(be) == -EAGAIN) {
-		*blocked = true;
-		goto out;
+	if (be->ops->tick) {
+		r = be->ops->tick(be);
+		if (r == -EAGAIN) {
+			*blocked = true;
+			goto out;
+		}
+		if (r == -ENETDOWN)
+			carrier_lost(vn);
+		else if (r == -EPIPE)
+			backend_died(vn);
 	}
 	for (;;) {
 		ulk_vq_disable_kicks(vq);
@@ -339,6 +410,8 @@ static bool tx_drain_locked(struct ulk_vnet *vn, bool *blocked)
 				}
 				if (n == -EPIPE)
 					backend_died(vn);
+				else if (n == -ENETDOWN)
+					carrier_lost(vn);
 				if (n < 0)
 					CNT_ADD(&vn->tx_cnt, dropped, 1);
 				else
@@ -684,6 +757,9 @@ static void *io_thread(void *arg)
 						 timeout * 1000000LL,
 						 __ATOMIC_SEQ_CST);
 		}
+		if (__atomic_load_n(&vn->no_carrier, __ATOMIC_SEQ_CST) &&
+		    (timeout < 0 || timeout > CARRIER_POLL_MS))
+			timeout = CARRIER_POLL_MS;
 		n = ulk_host_epoll_wait(vn->epfd, evs, 2, more ? 0 : timeout);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "ulk: netdev %s: epoll_wait: %s\n",
@@ -700,6 +776,7 @@ static void *io_thread(void *arg)
 		__atomic_store_n(&vn->io_deadline, 0, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&vn->stop, __ATOMIC_ACQUIRE))
 			break;
+		carrier_check(vn);
 		if (tx_blocked && (be_events || more || timeout >= 0)) {
 			__atomic_store_n(&vn->tx_blocked, 0, __ATOMIC_SEQ_CST);
 			tx_run(vn);
@@ -957,6 +1034,7 @@ int ulk_vnet_create(struct ulk_net_backend *be, const unsigned char mac[6],
 		return err;
 	}
 	pthread_mutex_init(&vn->interest_lock, NULL);
+	pthread_mutex_init(&vn->status_lock, NULL);
 	vn->be = be;
 	vn->offered = off;
 	vn->mtu = mtu;
@@ -964,7 +1042,14 @@ int ulk_vnet_create(struct ulk_net_backend *be, const unsigned char mac[6],
 
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(cfg.mac, mac, 6);
-	cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	/* No carrier yet: down until the I/O thread finds it (see Carrier). */
+	if (be->ops->carrier && be->ops->carrier(be) == 0) {
+		vn->no_carrier = 1;
+		fprintf(stderr, "ulk: %s: no carrier (the host's interface is "
+			"down): no packets pass until it is up\n", be->desc);
+	} else {
+		cfg.status = htole16(VIRTIO_NET_S_LINK_UP);
+	}
 	cfg.max_virtqueue_pairs = htole16(1);
 	cfg.mtu = htole16(mtu);
 	vn->mmio.ops = &vnet_ops;
@@ -989,6 +1074,7 @@ void ulk_vnet_destroy(struct ulk_vnet *vn)
 	close(vn->evfd);
 	close(vn->epfd);
 	pthread_mutex_destroy(&vn->interest_lock);
+	pthread_mutex_destroy(&vn->status_lock);
 	free(vn);
 }
 
