@@ -42,9 +42,11 @@
  *
  * The TAP's queue drops what ulk has not read yet when it is full, so the
  * generator counts those drops (the interface's tx_dropped) and keeps
- * sending until COUNT frames were taken. Prints one line:
+ * sending until COUNT frames were taken, for 60 s at most (a reader that
+ * stopped reading must not hang the test). Prints one line:
  *   "sent N frames in S s (R/s): delivered D, dropped by the TAP queue X"
- * followed by the count of each kind. Exit 0, or 1 if it could not send.
+ * followed by the count of each kind. Exit 0; 1 if it could not send,
+ * or if fewer than COUNT frames were taken within the 60 s.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -62,6 +64,7 @@
 
 #define FRAME_MAX	1514
 #define BATCH		32
+#define MAX_SECONDS	60
 
 enum kind {
 	K_GARBAGE, K_IP4_BAD, K_TCP_BAD, K_FRAG4, K_SYN, K_UDP_ICMP,
@@ -853,7 +856,7 @@ int main(int argc, char **argv)
 	}
 	drop0 = if_stat(argv[1], "tx_dropped");
 	t0 = now();
-	while (sent - dropped < count) {
+	while (sent - dropped < count && now() - t0 < MAX_SECONDS) {
 		int n = 0, r;
 
 		for (i = 0; i < BATCH; i++) {
@@ -904,5 +907,11 @@ int main(int argc, char **argv)
 	       sent - dropped, dropped);
 	for (k = 0; k < K_COUNT; k++)
 		printf("  %s %llu\n", kind_names[k], per_kind[k]);
+	if (sent - dropped < count) {
+		printf("the TAP took only %llu of %llu frames in %d s: its "
+		       "reader stopped reading\n", sent - dropped, count,
+		       MAX_SECONDS);
+		return 1;
+	}
 	return 0;
 }

@@ -20,12 +20,14 @@
 # process is idle (no thread spins: at most 5% of a core over 2 s); it
 # still exits on SIGTERM.
 #
-# The first flood's growth is mostly fragments: each queue holds up to 4
-# MB (ipfrag_high_thresh, IPv4 and IPv6 alike) counted by the skbs'
-# truesize, but a small fragment in a mergeable receive buffer keeps the
-# whole 32 KiB page it was cut from, so some 2,000 never-completed
-# fragments hold about 60 MB of ulk's memory (resident from then on)
-# until they expire, 30 s later.
+# The first flood's growth is mostly fragments: each family's queues hold
+# up to ipfrag_high_thresh counted by the skbs' truesize, but a fragment
+# in a mergeable receive buffer keeps the whole 32 KiB page it was cut
+# from: with the kernel's 4 MB, some 2,000 never-completed fragments held
+# about 60 MB of ulk's memory (resident from then on) until they expire,
+# 30 s later. So the thresholds scale with ulk's memory (1/128 of it:
+# 2 MB at 256 MiB, about 32 MB held), and a last flood against a server
+# with --mem 32M must leave it alive and serving.
 set -uo pipefail
 . "$SRC_DIR/tests/run/programs_ns.sh"
 
@@ -141,4 +143,31 @@ stop_bg
 t=$(( ($(date +%s%N) - t0) / 1000000 ))
 kill -0 "$pid" 2>/dev/null && bad "the server did not exit on SIGTERM" \
 	|| pass "the server exited on SIGTERM in $t ms"
+
+# The same flood against a server with little memory (--mem 32M). Before
+# the fragment thresholds scaled with memory (kernel/arch/ulk/kernel/
+# netmem.c), never-completed fragments pinned all of it and the kernel
+# panicked: "Out of memory and no killable processes".
+ULK_NET+=(--mem 32M)
+ULK_TIMEOUT=100 bg "$tmp/srv32.out" ulk "$XF" server $PORT
+for _ in $(seq 100); do grep -q READY "$tmp/srv32.out" && break; sleep 0.1; done
+pid=$(pgrep -f "^$XF server $PORT" | head -1)
+if [ -n "$pid" ]; then
+	out=$(client send $((16 << 20)))
+	in_ns "$HF" ulkp0 "$FRAMES" $MAC $U4 $H4 $U6 $PORT 7 >"$tmp/flood32.out" 2>&1
+	sleep 0.5
+	if kill -0 "$pid" 2>/dev/null; then
+		pass "--mem 32M: the server survived the flood ($(head -1 "$tmp/flood32.out"); VmRSS $(rss "$pid") kB)"
+	else
+		bad "--mem 32M: the server died in the flood: $(grep -E 'Out of memory|panic' "$tmp/srv32.out" | head -2)"
+	fi
+	for mode in send recv; do
+		out=$(client $mode $((16 << 20)))
+		[[ $out == ok* ]] && pass "--mem 32M, after the flood ($mode): $out" \
+			|| bad "--mem 32M, after the flood ($mode): $out"
+	done
+else
+	bad "--mem 32M: the server did not start: $(cat "$tmp/srv32.out")"
+fi
+stop_bg
 exit $fail
