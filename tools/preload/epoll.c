@@ -91,12 +91,6 @@
 
 #include "shim.h"
 
-#define NEXT(name, type) \
-	({ static __typeof__(type) next_; \
-	   if (!next_) \
-		next_ = shim_next(name); \
-	   next_; })
-
 /* Linux's bound on maxevents. */
 #define EP_MAX_EVENTS	((int)(INT_MAX / sizeof(struct epoll_event)))
 

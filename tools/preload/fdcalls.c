@@ -22,12 +22,6 @@
 
 #include "shim.h"
 
-#define NEXT(name, type) \
-	({ static __typeof__(type) next_; \
-	   if (!next_) \
-		next_ = shim_next(name); \
-	   next_; })
-
 #define SENDFILE_CHUNK	(256 * 1024)
 
 /* The families ulk serves; everything else (AF_UNIX above all) is the host's. */

@@ -56,12 +56,6 @@
 #define ULK_FILE_MAX	(256L << 20)
 #define PATH_MAX_ULK	4096
 
-#define NEXT(name, type) \
-	({ static __typeof__(type) next_; \
-	   if (!next_) \
-		next_ = shim_next(name); \
-	   next_; })
-
 /* --- which paths are ulk's ---------------------------------------------- */
 
 /* @s starts with @prefix: return what follows, else NULL. */

@@ -25,12 +25,6 @@
 
 #include "shim.h"
 
-#define NEXT(name, type) \
-	({ static __typeof__(type) next_; \
-	   if (!next_) \
-		next_ = shim_next(name); \
-	   next_; })
-
 /* Whether @msg's control data passes a ulk socket. */
 static int passes_ulk(const struct msghdr *msg)
 {

@@ -46,6 +46,13 @@ void shim_put(struct shim_ref *ref);
 short shim_revents(struct shim_ref *ref, short events);
 void *shim_next(const char *name);
 
+/* The next definition of @name (libc's), looked up once per call site. */
+#define NEXT(name, type) \
+	({ static __typeof__(type) next_; \
+	   if (!next_) \
+		next_ = shim_next(name); \
+	   next_; })
+
 int shim_fd_install(int ufd, int cloexec);
 int shim_fd_close(int fd);
 int shim_fd_dup(int oldfd, int newfd, int minfd, int cloexec);

@@ -31,12 +31,6 @@
 
 extern void __chk_fail(void) __attribute__((noreturn));
 
-#define NEXT(name, type) \
-	({ static __typeof__(type) next_; \
-	   if (!next_) \
-		next_ = shim_next(name); \
-	   next_; })
-
 /* At most this many descriptors in a wait served inside ulk. */
 #define ULK_WAIT_MAX	64
 
