@@ -156,7 +156,7 @@ ifeq ($(SANITIZE),1)
 # shim would need the sanitizer runtime loaded before them in every program.
 lib: $(LIBDIR)/libulk.a
 else
-lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run $(B)/bin/ulk-proxy
+lib: $(LIBDIR)/libulk.a $(LIBDIR)/libulk.so $(LIBDIR)/libulk-preload.so $(B)/bin/ulk-run $(B)/bin/ulk-proxy $(B)/bin/ulkctl
 endif
 
 # --- ulk-proxy (tools/proxy/) -------------------------------------------------
@@ -169,17 +169,24 @@ $(B)/bin/ulk-proxy: $(PROXY_SRCS) $(PROXY_HDRS) $(LIBDIR)/libulk.a
 	@echo "  CC      $@"
 	@$(CC) $(HOST_CFLAGS) -Itools/proxy $(PROXY_SRCS) -o $@ $(LIBDIR)/libulk.a -lpthread
 
+# --- ulkctl (tools/ctl/) -------------------------------------------------------
+
+$(B)/bin/ulkctl: $(wildcard tools/ctl/*.c tools/ctl/*.h) $(LIBDIR)/libulk.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(HOST_CFLAGS) $(wildcard tools/ctl/*.c) -o $@ $(LIBDIR)/libulk.a -lpthread
+
 # --- ulk-run and the preload shim (tools/) --------------------------------
 
 RUN_SRCS     := tools/run/options.c
-RUN_HDRS     := $(wildcard tools/run/*.h) lib/cpulist.h lib/hostfd.h
+RUN_HDRS     := $(wildcard tools/run/*.h) lib/cpulist.h lib/hostfd.h lib/ctl/ctl.h
 PRELOAD_SRCS := $(wildcard tools/preload/*.c)
 PRELOAD_HDRS := $(wildcard tools/preload/*.h)
 
-$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp
+$(B)/bin/ulk-run: tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c lib/ctl/path.c $(INC)/ulk/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -ljson-c -lpthread
+	@$(CC) $(HOST_CFLAGS) -Itools/run tools/run/ulk_run.c tools/run/config.c tools/run/confine.c $(RUN_SRCS) lib/cpulist.c lib/hostfd.c lib/ctl/path.c -o $@ -ljson-c -lpthread
 
 # The wrappers and the export list come from one table (tools/preload/calls.list).
 $(GEN)/preload_calls.c $(GEN)/preload.map &: tools/preload/calls.list scripts/gen_preload.py $(INC)/ulk/.stamp
@@ -212,9 +219,9 @@ $(B)/tests/unit/test_hostops: tests/unit/test_hostops.c lib/hostops_posix.c lib/
 	@mkdir -p $(dir $@)
 	@$(CC) $(HOST_CFLAGS) $< $(TEST_EXTRA) lib/hostops_posix.c lib/hostfd.c lib/uaccess.c -o $@ -lpthread
 
-$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c $(INC)/ulk/.stamp $(TEST_EXTRA)
+$(B)/tests/unit/test_run_options: tests/unit/test_run_options.c $(RUN_SRCS) $(RUN_HDRS) lib/cpulist.c lib/hostfd.c lib/ctl/path.c $(INC)/ulk/.stamp $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
-	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(TEST_EXTRA) $(RUN_SRCS) lib/cpulist.c lib/hostfd.c -o $@ -lpthread
+	@$(CC) $(HOST_CFLAGS) -Itools/run $< $(TEST_EXTRA) $(RUN_SRCS) lib/cpulist.c lib/hostfd.c lib/ctl/path.c -o $@ -lpthread
 
 $(B)/tests/unit/test_fdtable: tests/unit/test_fdtable.c tools/preload/fdtable.c lib/hostfd.c lib/hostfd.h $(PRELOAD_HDRS) $(INC)/ulk/.stamp $(TEST_EXTRA)
 	@mkdir -p $(dir $@)
@@ -269,8 +276,8 @@ FUZZ_SRCS_virtqueue := $(FUZZ_DEVICE)
 FUZZ_SRCS_pipe      := $(FUZZ_DEVICE) lib/net/pipe.c lib/net/impair.c
 FUZZ_SRCS_vnet_hdr  := lib/net/impair.c
 FUZZ_SRCS_dns       := tools/preload/dnsmsg.c
-FUZZ_SRCS_config    := tools/run/config.c tools/run/options.c lib/cpulist.c lib/hostfd.c
-FUZZ_SRCS_options   := tools/run/options.c lib/cpulist.c lib/hostfd.c
+FUZZ_SRCS_config    := tools/run/config.c tools/run/options.c lib/cpulist.c lib/hostfd.c lib/ctl/path.c
+FUZZ_SRCS_options   := tools/run/options.c lib/cpulist.c lib/hostfd.c lib/ctl/path.c
 FUZZ_SRCS_dhcp      := tools/proxy/dhcp.c
 FUZZ_SRCS_echo      := tools/proxy/icmp.c
 FUZZ_SRCS_stream    := lib/net/stream.c lib/hostfd.c

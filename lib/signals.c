@@ -71,6 +71,7 @@
 #include <ulk/host_ops.h>
 #include <ulk/ulk.h>
 
+#include "ctl/ctl.h"
 #include "hostops_posix.h"
 #include "uaccess.h"
 
@@ -192,7 +193,10 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		t->deferred |= sig_bit(sig);
 	}
 	/* End the thread's wait inside the kernel, or its next one. */
-	ulk_hostops_interrupt_wait();
+	if (ulk_remote_attached)
+		ulk_remote_interrupt_self();
+	else
+		ulk_hostops_interrupt_wait();
 }
 
 /**
@@ -385,6 +389,14 @@ static bool interrupted(long ret)
 				 ret >= -ERESTART_RESTARTBLOCK);
 }
 
+/* The kernel's entry: this process's, or the attached instance's. */
+static inline long enter(long nr, const long *args)
+{
+	if (__builtin_expect(ulk_remote_attached, 0))
+		return ulk_remote_syscall(nr, args);
+	return ulk_arch_syscall(nr, args);
+}
+
 /* Whatever the common path leaves: restarts, deferred handlers, SIGPIPE. */
 static long finish_call(struct sig_thread *t, long nr, const long *args,
 			long ret)
@@ -419,7 +431,7 @@ static long finish_call(struct sig_thread *t, long nr, const long *args,
 			return ret;
 		}
 		t->depth++;
-		ret = ulk_arch_syscall(nr, args);
+		ret = enter(nr, args);
 		t->depth--;
 		if (__builtin_expect(!t->deferred && ret > -ERESTARTSYS &&
 				     ret != -EPIPE, 1))
@@ -441,7 +453,7 @@ long ulk_syscall(long nr, const long *args)
 	long ret;
 
 	t->depth++;
-	ret = ulk_arch_syscall(nr, args);
+	ret = enter(nr, args);
 	t->depth--;
 	if (__builtin_expect(!t->deferred && (ret > -ERESTARTSYS ||
 					      ret < -ERESTART_RESTARTBLOCK) &&
@@ -463,5 +475,7 @@ long ulk_syscall(long nr, const long *args)
  */
 int ulk_interrupt_thread(unsigned long thread)
 {
+	if (ulk_remote_attached)
+		return ulk_remote_interrupt(thread);
 	return ulk_arch_interrupt(thread);
 }

@@ -17,6 +17,7 @@
 #include <ulk/ulk.h>
 #include <ulk/host_ops.h>
 #include "cpulist.h"
+#include "ctl/ctl.h"
 #include "hostops_posix.h"
 #include "uaccess.h"
 #include "virtio/mmio.h"
@@ -60,6 +61,8 @@ int ulk_start(const struct ulk_start_opts *opts)
 	if (n < 0 || (size_t)n >= sizeof(cmdline))
 		return -E2BIG;
 
+	if (ulk_remote_attached)
+		return -EALREADY;
 	/* One kernel per process, ever: its state cannot be reset. */
 	if (__atomic_exchange_n(&started, 1, __ATOMIC_SEQ_CST))
 		return -EALREADY;
@@ -82,22 +85,47 @@ int ulk_start(const struct ulk_start_opts *opts)
 	/* A bad pointer from the program must cost an EFAULT, not the process. */
 	if (ulk_uaccess_init())
 		return -errno;
+	/* Before the boot: a name in use is the caller's error. */
+	err = ulk_ctl_server_prepare(opts->name, opts->ctl);
+	if (err)
+		return err;
 	region = ops.mem_alloc(mem);
 	if (!region)
 		return -ENOMEM;
 	/* Device rings and buffers must lie in the kernel's memory. */
 	ulk_vq_set_memory((unsigned long)region, mem);
 	err = ulk_arch_boot(&ops, region, mem, cmdline, iomem, iomem_size);
-	if (err)
+	if (err) {
+		ulk_ctl_server_stop();
 		return err;
-	return ulk_vmmio_start_all();
+	}
+	err = ulk_vmmio_start_all();
+	/* Without it the instance works, unseen: not worth failing for. */
+	if (ulk_ctl_server_start() && opts->verbose)
+		fprintf(stderr, "ulk: the control socket could not be served\n");
+	return err;
 }
 
 int ulk_halt(void)
 {
-	int err = ulk_arch_halt();
+	int err;
 
+	if (ulk_remote_attached)
+		return ulk_detach();
+	ulk_ctl_server_stop();
+	err = ulk_arch_halt();
 	if (!err)
 		ulk_vmmio_stop_all();
 	return err;
+}
+
+/**
+ * ulk_ctl_socket() - where this instance's control socket is.
+ *
+ * Return: its path, or NULL if it has none (none asked for, not started,
+ * or halted).
+ */
+const char *ulk_ctl_socket(void)
+{
+	return ulk_ctl_server_path();
 }

@@ -60,6 +60,14 @@ extern "C" {
  *	is faster depends on the machine: on a VM where a wake-up across
  *	vCPUs costs tens of microseconds, ulk's threads on the application's
  *	CPU trade parallelism for latency (docs/theory-of-operation.md).
+ * @name: the instance's name for `ulkctl` (1 to 63 characters of
+ *	[A-Za-z0-9._-]), or NULL for the program's name and pid
+ *	("nginx-4242").
+ * @ctl: the control socket through which `ulkctl` and ulk_attach()
+ *	reach the instance: NULL for NAME.sock in the user's directory
+ *	($XDG_RUNTIME_DIR/ulk, /run/ulk for root, else /tmp/ulk-UID), a
+ *	path, or "none" for no control socket. Only its owner (and root)
+ *	may connect. Removed at ulk_halt() and at exit.
  */
 struct ulk_start_opts {
 	unsigned long mem_size;
@@ -68,6 +76,8 @@ struct ulk_start_opts {
 	void (*print)(const char *str, int len, void *arg);
 	void *print_arg;
 	const char *cpus;
+	const char *name;
+	const char *ctl;
 };
 
 /**
@@ -80,7 +90,9 @@ struct ulk_start_opts {
  * Return: 0 once the kernel is up; -EALREADY if ulk was already started in
  * this process (one kernel per process, and not again after ulk_halt());
  * -EINVAL for bad options (a @cpus list that is malformed or names no CPU
- * this process may use); -ENOMEM if memory could not be reserved;
+ * this process may use, a bad @name); -EADDRINUSE if a running instance
+ * has that name; -EPERM if the control socket's directory is not the
+ * user's alone; -ENOMEM if memory could not be reserved;
  * -E2BIG if the command line, with one entry per device, exceeds 511
  * bytes; a device's negative errno if its I/O thread could not start (the
  * kernel is up then, without that device's traffic).
@@ -94,6 +106,36 @@ int ulk_start(const struct ulk_start_opts *opts);
  * Return: 0, or -ENODEV if ulk is not running.
  */
 int ulk_halt(void);
+
+/**
+ * ulk_ctl_socket() - where this instance's control socket is.
+ *
+ * Return: its path, or NULL if it has none.
+ */
+const char *ulk_ctl_socket(void);
+
+/**
+ * ulk_attach() - make this process's ulk calls in a running instance
+ * (another process's ulk) instead of booting one.
+ * @instance: its name (`ulkctl list`) or its control socket's path.
+ *
+ * Every ulk_syscall() of every thread then travels over the instance's
+ * control socket and is made there, on descriptors this process creates
+ * there (the instance's own are out of reach). Signals interrupt a
+ * remote call as they would a local one. What cannot travel fails:
+ * -ENOSYS (for ioctls, -ENOTTY). The descriptors are closed when the
+ * process exits or calls ulk_detach() (or ulk_halt()).
+ * Return: 0; -EALREADY if ulk runs in this process or it is attached;
+ * -EINVAL for a bad name; -ENOENT or -ECONNREFUSED if no instance answers;
+ * another negative errno.
+ */
+int ulk_attach(const char *instance);
+
+/**
+ * ulk_detach() - end ulk_attach(); later calls return -ESHUTDOWN.
+ * Return: 0, or -ENOTCONN if not attached.
+ */
+int ulk_detach(void);
 
 /**
  * ulk_syscall() - make a kernel system call from the calling host thread.

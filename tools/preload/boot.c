@@ -55,6 +55,8 @@ static int check_only;
 static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
 static int boot_err;		/* 0 up, or why not */
 static int booted;
+/* Attached to another process's instance (ULK_ATTACH): nothing to flush. */
+static int attached;
 /* The process that booted (a vfork() child shares its memory, not its pid). */
 static long boot_pid;
 
@@ -283,15 +285,50 @@ static void protect_boot_fds(struct fd_list *before)
 	before->n = 0;
 }
 
+/*
+ * Attach to the instance at @where (ulkctl NAME -- CMD): this process's
+ * sockets are then that instance's; no device, no configuration, and
+ * nothing to flush at exit (the instance lives on).
+ */
+static void attach(const char *where)
+{
+	static struct fd_list before;
+
+	fd_snapshot(&before);
+	boot_err = ulk_attach(where);
+	if (boot_err) {
+		shim_say("ulk: cannot reach the instance at %s: %s", where,
+			 ulk_strerror(boot_err));
+		return;
+	}
+	attached = 1;
+	booted = 1;
+	boot_pid = (long)getpid();
+	boot_err = shim_fdtable_init();
+	if (boot_err) {
+		shim_say("ulk: cannot start the descriptor watcher: %s",
+			 ulk_strerror(boot_err));
+		return;
+	}
+	protect_boot_fds(&before);
+	pthread_atfork(shim_fdtable_fork_prepare, shim_fdtable_fork_parent,
+		       shim_fdtable_fork_child);
+}
+
 /* Boot and configure; boot_err says how it went, and was said. */
 static void boot_steps(void)
 {
 	static struct fd_list before;
 	struct ulk_start_opts so = { 0 };
 	const char *env = getenv(ULK_RUN_OPTS_ENV);
+	const char *where = getenv(ULK_ATTACH_ENV);
 	char err[512];
 	int i;
 
+	if (where && *where && !check_only) {
+		attach(where);
+		return;
+	}
 	boot_err = ulk_run_parse_env(&cfg, env ? env : "", err, sizeof(err));
 	if (boot_err) {
 		shim_say("ulk-run: %s", err);
@@ -307,9 +344,17 @@ static void boot_steps(void)
 	so.mem_size = cfg.mem;
 	so.cpus = *cfg.pin ? cfg.pin : NULL;
 	so.verbose = cfg.verbose;
+	so.name = *cfg.name ? cfg.name : NULL;
+	/* The check boot must not take the program's name. */
+	so.ctl = check_only ? "none" : *cfg.ctl ? cfg.ctl : NULL;
 	boot_err = ulk_start(&so);
 	if (boot_err) {
-		shim_say("ulk-run: cannot boot ulk: %s", ulk_strerror(boot_err));
+		if (boot_err == -EADDRINUSE)
+			shim_say("ulk-run: --name %s: a running instance already has it (ulkctl list)",
+				 *cfg.name ? cfg.name : *cfg.ctl ? cfg.ctl : "(default)");
+		else
+			shim_say("ulk-run: cannot boot ulk: %s",
+				 ulk_strerror(boot_err));
 		return;
 	}
 	booted = 1;
@@ -472,6 +517,10 @@ static void flush_and_halt(void)
 	    __atomic_exchange_n(&done, 1, __ATOMIC_SEQ_CST))
 		return;
 	shim_close_all();
+	if (attached) {
+		ulk_detach();
+		return;
+	}
 	/*
 	 * And whatever ulk descriptors are left: those of calls that never
 	 * returned, because a signal handler that interrupted them called

@@ -217,7 +217,8 @@ static int add_dev(struct loader *l, size_t idx, struct json_object *dev)
 static int add_settings(struct loader *l, struct json_object *top)
 {
 	static const char *const keys[] = {
-		"net", "gw", "gw6", "dns", "sysctl", "mem", "pin", "verbose", NULL
+		"net", "gw", "gw6", "dns", "sysctl", "mem", "pin", "name", "ctl",
+		"verbose", NULL
 	};
 	struct json_object *v;
 	char key[160];
@@ -232,7 +233,7 @@ static int add_settings(struct loader *l, struct json_object *top)
 		for (k = 0; keys[k] && strcmp(keys[k], name); k++)
 			;
 		if (!keys[k])
-			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, pin, verbose)",
+			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, pin, name, ctl, verbose)",
 				    name);
 	}
 	if (json_object_object_get_ex(top, "net", &v)) {
@@ -274,6 +275,12 @@ static int add_settings(struct loader *l, struct json_object *top)
 		return ret;
 	if (json_object_object_get_ex(top, "pin", &v) &&
 	    (ret = add_scalar(l, "pin", "--pin", "", v)))
+		return ret;
+	if (json_object_object_get_ex(top, "name", &v) &&
+	    (ret = add_string(l, "name", "--name", v)))
+		return ret;
+	if (json_object_object_get_ex(top, "ctl", &v) &&
+	    (ret = add_string(l, "ctl", "--ctl", v)))
 		return ret;
 	if (json_object_object_get_ex(top, "verbose", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))

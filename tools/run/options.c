@@ -32,6 +32,7 @@
 #include <ulk/netdev.h>
 
 #include "cpulist.h"
+#include "ctl/ctl.h"
 #include "hostfd.h"
 #include "options.h"
 
@@ -479,6 +480,27 @@ static int set_pin(struct parser *p, const char *v)
 	return 0;
 }
 
+static int set_name(struct parser *p, const char *v)
+{
+	if (*p->cfg->name)
+		return fail(p, "--name %s: given twice", v);
+	if (!ulk_ctl_name_ok(v))
+		return fail(p, "--name %s: 1 to 63 letters, digits, '.', '_' or '-', not starting with '.'", v);
+	strcpy(p->cfg->name, v);
+	return 0;
+}
+
+static int set_ctl(struct parser *p, const char *v)
+{
+	if (*p->cfg->ctl)
+		return fail(p, "--ctl %s: given twice", v);
+	if (strcmp(v, "none") && !strchr(v, '/'))
+		return fail(p, "--ctl %s: a socket path (with a '/') or none", v);
+	if (!copy(p->cfg->ctl, sizeof(p->cfg->ctl), v))
+		return fail(p, "--ctl %s: path too long for a unix socket", v);
+	return 0;
+}
+
 static int set_verbose(struct parser *p, const char *v)
 {
 	(void)v;
@@ -537,6 +559,8 @@ static const struct option_def {
 	{ "--sysctl", true, false, set_sysctl },
 	{ "--mem", true, false, set_mem },
 	{ "--pin", true, false, set_pin },
+	{ "--name", true, false, set_name },
+	{ "--ctl", true, false, set_ctl },
 	{ "--verbose", false, false, set_verbose },
 	{ "--help", false, false, set_help },
 	{ "--config", true, false, set_config },

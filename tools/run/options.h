@@ -22,6 +22,8 @@
  *   --sysctl NAME=VALUE                      repeatable
  *   --mem SIZE                               kernel memory, K/M/G suffix
  *   --pin CPULIST                            CPUs for ulk's own threads
+ *   --name NAME                              the instance's name (ulkctl)
+ *   --ctl PATH|none                          its control socket
  *   --verbose                                kernel log and shim notes
  *   --config FILE                            ulk-run only: JSON settings
  *   --preload LIB.so                         ulk-run only: extra preload
@@ -40,6 +42,8 @@
 #define ULK_RUN_PID_ENV		"ULK_RUN_PID"	/* see tools/preload/boot.c */
 #define ULK_RUN_MAIN_ENV	"ULK_RUN_MAIN"	/* see tools/preload/boot.c */
 #define ULK_RUN_OPTS_SEP	'\x1f'
+/* A control socket to attach to instead of booting (ulkctl NAME -- CMD). */
+#define ULK_ATTACH_ENV		"ULK_ATTACH"
 
 enum ulk_run_dev_kind {
 	ULK_RUN_DEV_TAP,
@@ -105,6 +109,8 @@ struct ulk_run_sysctl {
  * @n_sysctls: how many.
  * @mem: kernel memory in bytes, 0 for the default.
  * @pin: --pin CPU list for ulk's own threads, "" for none.
+ * @name: --name, "" for the default (program name and pid).
+ * @ctl: --ctl: "" for the default place, "none", or a socket path.
  * @verbose: --verbose given.
  * @help: --help given (ulk-run prints usage and exits 0).
  * @config: --config FILE path, "" if none (ulk-run expands it).
@@ -121,6 +127,8 @@ struct ulk_run_config {
 	int n_sysctls;
 	unsigned long mem;
 	char pin[256];
+	char name[64];
+	char ctl[108];
 	int verbose;
 	int help;
 	char config[4096];

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl/ctl.h"
 #include "confine.h"
 #include "options.h"
 
@@ -91,6 +92,10 @@ static const char usage_text[] =
 "  --mem SIZE                kernel memory, 16M..64G (K, M, G suffixes)\n"
 "  --pin CPULIST             run ulk's own threads (kernel threads, timer,\n"
 "                            device I/O) on these CPUs, e.g. 0 or 0-1\n"
+"  --name NAME               the instance's name for ulkctl (default:\n"
+"                            program name and pid)\n"
+"  --ctl PATH|none           its control socket (default NAME.sock in\n"
+"                            $XDG_RUNTIME_DIR/ulk, /run/ulk for root)\n"
 "  --verbose                 kernel log and shim notes on stderr\n"
 "\n"
 "ulk-run:\n"
@@ -105,6 +110,27 @@ static const char usage_text[] =
 "seccomp filter; without CAP_SYS_ADMIN it sets no_new_privs), and\n"
 "statically linked programs are refused. Exit status: 2 for bad options,\n"
 "127 if PROGRAM is not found, 126 if it cannot be run, else PROGRAM's.\n";
+
+static __attribute__((noreturn, format(printf, 2, 3)))
+void die(int status, const char *fmt, ...);
+
+/* A --name (or --ctl path) a running instance already has is refused now. */
+static void check_name(const struct ulk_run_config *cfg)
+{
+	char path[108];
+	const char *where = path;
+
+	if (!strcmp(cfg->ctl, "none"))
+		return;
+	if (*cfg->ctl)
+		where = cfg->ctl;
+	else if (!*cfg->name ||
+		 ulk_ctl_path(cfg->name, path, sizeof(path), false))
+		return;
+	if (ulk_ctl_live(where) > 0)
+		die(EXIT_USAGE, "%s%s: a running instance already has it (ulkctl list)",
+		    *cfg->ctl ? "--ctl " : "--name ", *cfg->ctl ? cfg->ctl : cfg->name);
+}
 
 static __attribute__((noreturn, format(printf, 2, 3)))
 void die(int status, const char *fmt, ...)
@@ -397,6 +423,7 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "no program to run (usage: ulk-run [OPTIONS] [--] PROGRAM [ARGS...]; see --help)");
 	if (ulk_run_check_devices(&cfg, err, sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
+	check_name(&cfg);
 	find_shim(shim);
 	check_preloads(cfg.preloads);
 	find_program(argv[prog], path);
