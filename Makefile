@@ -281,6 +281,7 @@ FUZZ_SRCS_options   := tools/run/options.c lib/cpulist.c lib/hostfd.c lib/ctl/pa
 FUZZ_SRCS_dhcp      := tools/proxy/dhcp.c
 FUZZ_SRCS_echo      := tools/proxy/icmp.c
 FUZZ_SRCS_stream    := lib/net/stream.c lib/hostfd.c
+FUZZ_SRCS_ctl       := lib/ctl/marshal.c
 FUZZ_LIBS_stream    := -lpthread
 FUZZ_LIBS_virtqueue := -lpthread
 FUZZ_LIBS_pipe      := -lpthread -lm

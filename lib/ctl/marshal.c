@@ -520,6 +520,28 @@ static int ethtool_sizes(const unsigned char *hdr, size_t n, uint32_t *in,
 /* The most an ethtool command's sizes depend on: the header read first. */
 #define ETHTOOL_HDR	sizeof(struct ethtool_link_settings)
 
+/* How many of the command's first bytes ethtool_sizes() needs. */
+static size_t ethtool_hdr_len(const unsigned char *cmd4)
+{
+	uint32_t cmd;
+
+	memcpy(&cmd, cmd4, 4);
+	switch (cmd) {
+	case ETHTOOL_GSSET_INFO:
+		return 16;
+	case ETHTOOL_GSTRINGS:
+		return 12;
+	case ETHTOOL_GSTATS:
+	case ETHTOOL_GPERMADDR:
+	case ETHTOOL_GFEATURES:
+		return 8;
+	case ETHTOOL_GLINKSETTINGS:
+		return ETHTOOL_HDR;
+	}
+	/* Fixed-size commands, and unknown ones (which the sizes refuse). */
+	return 4;
+}
+
 static int encode_ioctl(struct ulk_ctl_buf *b, struct ulk_ctl_pending *p,
 			int i)
 {
@@ -567,9 +589,17 @@ static int encode_ioctl(struct ulk_ctl_buf *b, struct ulk_ctl_pending *p,
 			return err;
 		if (!ifr.ifr_data)
 			return -EFAULT;
-		/* As much of the header as is there (commands are short). */
-		got = ETHTOOL_HDR - ulk_uaccess_copy(hdr, ifr.ifr_data,
-						     ETHTOOL_HDR);
+		/*
+		 * The command first, then the counts it carries, as the
+		 * kernel reads them: no byte beyond what the command has.
+		 */
+		err = from_user(hdr, ifr.ifr_data, 4);
+		if (err)
+			return err;
+		got = ethtool_hdr_len(hdr);
+		if (got > 4 && (err = from_user(hdr + 4, ifr.ifr_data + 4,
+						got - 4)))
+			return err;
 		err = ethtool_sizes(hdr, got, &in, &out);
 		if (err)
 			return err;

@@ -16,6 +16,9 @@
  * since an interruption that lands before the call blocks is lost. So a
  * client that dies in the middle of a blocking call frees its thread.
  *
+ * Its host calls are direct system calls, never the libc functions the
+ * preload shim interposes (a program under ulk-run is an instance too).
+ *
  * None of these threads holds the CPU token while talking to a client:
  * they take it only inside the ulk call, like any application thread. A
  * slow or stuck client stalls its own connection and nothing else; the
@@ -334,7 +337,7 @@ static void conn_free(struct conn *c)
 	wake_monitor();
 	if (c->s)
 		session_leave(c->s);
-	close(c->fd);
+	syscall(SYS_close, c->fd);
 	free(c);
 }
 
@@ -407,7 +410,7 @@ static bool peer_allowed(int fd)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
 	return cred.uid == srv.owner || cred.uid == 0;
 }
@@ -421,11 +424,22 @@ static void *listen_thread(void *arg)
 	pthread_attr_setstacksize(&attr, CONN_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
+		struct pollfd pfd = { .fd = srv.listen_fd, .events = POLLIN };
 		struct conn *c;
-		int fd = syscall(SYS_accept4, srv.listen_fd, NULL, NULL,
-				 SOCK_CLOEXEC);
+		int fd;
 
+		/*
+		 * Wait in poll, never in accept: a blocked accept holds the
+		 * lowest free descriptor number from the start, and the
+		 * program's next open() or socket() would get another one.
+		 */
+		if (ulk_host_poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		fd = syscall(SYS_accept4, srv.listen_fd, NULL, NULL,
+			     SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EAGAIN)
+				continue;
 			if (errno == EINTR || errno == ECONNABORTED ||
 			    errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
@@ -441,7 +455,7 @@ static void *listen_thread(void *arg)
 		    !(c = calloc(1, sizeof(*c)))) {
 			pthread_mutex_unlock(&srv.lock);
 			if (fd >= 0)
-				close(fd);
+				syscall(SYS_close, fd);
 			continue;
 		}
 		c->fd = fd;
@@ -452,7 +466,7 @@ static void *listen_thread(void *arg)
 			srv.conns = c->next;
 			srv.nconns--;
 			pthread_mutex_unlock(&srv.lock);
-			close(fd);
+			syscall(SYS_close, fd);
 			free(c);
 			continue;
 		}
@@ -478,7 +492,7 @@ static int bind_free(int fd, const char *path)
 	int live;
 
 	strcpy(sa.sun_path, path);
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (!syscall(SYS_bind, fd, &sa, sizeof(sa)))
 		return 0;
 	if (errno != EADDRINUSE)
 		return -errno;
@@ -487,7 +501,7 @@ static int bind_free(int fd, const char *path)
 	if (live)
 		return live > 0 ? -EADDRINUSE : live;
 	unlink(path);
-	return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	return syscall(SYS_bind, fd, &sa, sizeof(sa)) ? -errno : 0;
 }
 
 static void program_name(char *buf, size_t n)
@@ -534,7 +548,8 @@ int ulk_ctl_server_prepare(const char *name, const char *where)
 			return err;
 	}
 	snprintf(srv.info.name, sizeof(srv.info.name), "%s", name);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		     SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	/* Created 0600 (no window in which another user may connect). */
@@ -544,10 +559,10 @@ int ulk_ctl_server_prepare(const char *name, const char *where)
 		err = bind_free(fd, srv.path);
 		umask(old);
 	}
-	if (!err && listen(fd, 16))
+	if (!err && syscall(SYS_listen, fd, 16))
 		err = -errno;
 	if (err) {
-		close(fd);
+		syscall(SYS_close, fd);
 		*srv.path = 0;
 		return err;
 	}
@@ -579,7 +594,7 @@ int ulk_ctl_server_start(void)
 	srv.info.version = ULK_CTL_VERSION;
 	srv.info.pid = getpid();
 	srv.info.started_ns = now.tv_sec * 1000000000LL + now.tv_nsec;
-	srv.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	srv.wake_fd = syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (srv.wake_fd < 0) {
 		err = -errno;
 		goto fail;
