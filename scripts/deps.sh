@@ -30,6 +30,7 @@ PACKAGES=(
 	valgrind
 	iproute2		# integration tests: ip netns, tuntap
 	procps
+	ethtool			# run/test_ulkctl: ethtool -k/-i/-S through ulkctl
 	curl			# make demo: the host fetches from ulk
 	iputils-ping		# tests/net: ping ulk from the host
 	util-linux		# unshare, nsenter

@@ -40,6 +40,7 @@
 #include <ulk/linux/resource.h>
 #include <ulk/linux/fcntl.h>
 
+#include "ctl/ctl.h"
 #include "options.h"
 #include "shim.h"
 
@@ -516,6 +517,8 @@ static void flush_and_halt(void)
 	    syscall(SYS_getpid) != boot_pid ||
 	    __atomic_exchange_n(&done, 1, __ATOMIC_SEQ_CST))
 		return;
+	if (!attached)
+		ulk_ctl_server_stop();	/* going: no new clients, even if killed */
 	shim_close_all();
 	if (attached) {
 		ulk_detach();
