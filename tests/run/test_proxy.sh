@@ -68,7 +68,7 @@ done
 
 "$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkg0 --ip 10.74.0.1/24 \
 	--ip6 fd74::1/64 --map 10.74.0.1:8080=127.0.0.1:9107 --max-conns 20 --udp-timeout 2 \
-	--dns 10.75.0.2 \
+	--dns 10.75.0.2 --name "proxytest-$$" \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -84,6 +84,11 @@ if grep -q "^Uid:[[:space:]]*65534" "$st" && grep -q "^NoNewPrivs:[[:space:]]*1"
 else
 	bad "ulk-proxy's sandbox: $(grep -E '^(Uid|NoNewPrivs|Seccomp)' "$st" | tr '\n' ' ') CapEff: $caps"
 fi
+
+# ulkctl reaches the sandboxed proxy's kernel: its link and address.
+out=$(timeout 20 "$BUILD_DIR/bin/ulkctl" "proxytest-$$" -- ip -br addr 2>&1)
+grep -q "10.74.0.1/24" <<<"$out" && pass "ulkctl proxytest -- ip -br addr: $(grep 10.74 <<<"$out" | tr -s ' ')" \
+	|| { bad "ulkctl against the sandboxed proxy"; echo "$out"; }
 
 gcase() { timeout 120 ip netns exec "$g" python3 "$guest" guest "$@"; }
 check() { local out; out=$(gcase "$@" 2>&1); echo "    $out"; grep -q "^ok" <<<"$out" || fail=1; }

@@ -90,6 +90,10 @@ static const char usage_text[] =
 "  --mem SIZE                ulk's kernel memory (default 256M)\n"
 "  --sysctl NAME=VALUE       a sysctl of ulk's kernel (repeatable)\n"
 "  --no-sandbox              keep running with our privileges (see below)\n"
+"  --name NAME               the instance's name for ulkctl (default\n"
+"                            ulk-proxy-PID)\n"
+"  --ctl PATH|none           its control socket (default NAME.sock in\n"
+"                            $XDG_RUNTIME_DIR/ulk, /run/ulk for root)\n"
 "  --verbose                 kernel log and relay notes on stderr\n"
 "  --help                    this text\n"
 "\n"
@@ -277,7 +281,7 @@ int main(int argc, char **argv)
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
 	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP, O_NOSANDBOX,
-	       O_TCP = 't' };
+	       O_NAME, O_CTL, O_TCP = 't' };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -299,6 +303,8 @@ int main(int argc, char **argv)
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "sysctl", required_argument, NULL, O_SYSCTL },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "ctl", required_argument, NULL, O_CTL },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
@@ -395,6 +401,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
+		case O_NAME: so.name = optarg; break;
+		case O_CTL: so.ctl = optarg; break;
 		case O_HELP: fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
@@ -413,6 +421,11 @@ int main(int argc, char **argv)
 	dev = add_guest_tap(ns, tap, mtu);
 	close(ns);
 	err = ulk_start(&so);
+	if (err == -EADDRINUSE)
+		die("--name %s: a running instance already has it (ulkctl list)",
+		    so.name ? so.name : so.ctl ? so.ctl : "(default)");
+	if (err == -EINVAL && so.name)
+		die("--name %s: 1 to 63 letters, digits, '.', '_' or '-'", so.name);
 	if (err)
 		die("cannot boot ulk: %s", ulk_strerror(err));
 	idx = ulk_netdev_ifindex(dev);
