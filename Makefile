@@ -174,7 +174,7 @@ $(B)/bin/ulk-proxy: $(PROXY_SRCS) $(PROXY_HDRS) $(LIBDIR)/libulk.a
 $(B)/bin/ulkctl: $(wildcard tools/ctl/*.c tools/ctl/*.h) $(LIBDIR)/libulk.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(HOST_CFLAGS) $(wildcard tools/ctl/*.c) -o $@ $(LIBDIR)/libulk.a -lpthread
+	@$(CC) $(HOST_CFLAGS) $(wildcard tools/ctl/*.c) -o $@ $(LIBDIR)/libulk.a -lpcap -lpthread
 
 # --- ulk-run and the preload shim (tools/) --------------------------------
 

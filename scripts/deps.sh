@@ -31,6 +31,8 @@ PACKAGES=(
 	iproute2		# integration tests: ip netns, tuntap
 	procps
 	ethtool			# run/test_ulkctl: ethtool -k/-i/-S through ulkctl
+	libpcap-dev		# ulkctl capture: filters compiled with libpcap
+	tcpdump			# run/test_ulkctl: tcpdump -r of a capture
 	curl			# make demo: the host fetches from ulk
 	iputils-ping		# tests/net: ping ulk from the host
 	util-linux		# unshare, nsenter

@@ -41,6 +41,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <linux/ethtool.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 
 #include <ulk/syscalls.h>
@@ -57,6 +58,14 @@
 #define MAX_EVENTS	4096
 #define MAX_IOV		1024
 #define IFREQ_SIZE	((uint32_t)sizeof(struct ifreq))
+#define MAX_BPF_INSNS	4096	/* the kernel's BPF_MAXINSNS */
+
+/* setsockopt() options whose value is a struct sock_fprog (a pointer). */
+static bool optval_is_fprog(long level, long name)
+{
+	return level == SOL_SOCKET && (name == SO_ATTACH_FILTER ||
+				       name == SO_ATTACH_REUSEPORT_CBPF);
+}
 
 enum kind {
 	K_VAL,		/* a number */
@@ -64,6 +73,7 @@ enum kind {
 	K_DIRFD,	/* the same, or AT_FDCWD */
 	K_STR,		/* a path */
 	K_IN,		/* bytes read, args[ref] long */
+	K_OPTVAL,	/* K_IN, but a classic BPF program for SO_ATTACH_FILTER */
 	K_INFIX,	/* bytes read, fix long */
 	K_OUT,		/* bytes written, args[ref] at most, the result many */
 	K_ADDR,		/* written, as long as the socklen_t at args[ref] */
@@ -130,7 +140,7 @@ static bool spec_of(long nr, struct call_spec *s)
 		{ __ULK_NR_getpeername, { { FD, A(K_ADDR, 2), A(K_LENP, 0) }, 0 } },
 		{ __ULK_NR_sendto, { { FD, A(K_IN, 2), V, V, A(K_IN, 5), V }, 0 } },
 		{ __ULK_NR_recvfrom, { { FD, A(K_OUT, 2), V, V, A(K_ADDR, 5), A(K_LENP, 0) }, 0 } },
-		{ __ULK_NR_setsockopt, { { FD, V, V, A(K_IN, 4), V }, 0 } },
+		{ __ULK_NR_setsockopt, { { FD, V, V, A(K_OPTVAL, 4), V }, 0 } },
 		{ __ULK_NR_getsockopt, { { FD, V, V, A(K_ADDR, 4), A(K_LENP, 0) }, 0 } },
 		{ __ULK_NR_shutdown, { { FD, V }, 0 } },
 		{ __ULK_NR_sendmsg, { { FD, A(K_MSGIN, 0), V }, 0 } },
@@ -668,6 +678,25 @@ int ulk_ctl_encode_call(struct ulk_ctl_buf *b, long nr, const long *args,
 		case K_STR:
 			err = put_user_str(b, ptr);
 			break;
+		case K_OPTVAL:
+			if (optval_is_fprog(p->args[1], p->args[2])) {
+				/* The program travels instead of its address. */
+				struct sock_fprog fp;
+
+				if (p->args[a->ref] != sizeof(fp)) {
+					err = -EINVAL;
+					break;
+				}
+				err = ptr ? from_user(&fp, ptr, sizeof(fp)) :
+				      -EFAULT;
+				if (!err && (!fp.len || fp.len > MAX_BPF_INSNS))
+					err = -EINVAL;
+				if (!err)
+					err = put_user_item(b, fp.filter, fp.len *
+							    sizeof(*fp.filter));
+				break;
+			}
+			/* fall through */
 		case K_IN:
 			len = clamp_buf(p->args[a->ref]);
 			p->args[a->ref] = len;
@@ -1097,6 +1126,7 @@ struct served {
 	struct ifconf ifc[6];
 	uint32_t aux[6];	/* K_MSGOUT: control room; K_POLL: bad fds */
 	unsigned char *bad;	/* K_POLL: entries not ours, answered POLLNVAL */
+	struct sock_fprog fprog;	/* K_OPTVAL: the program, rebuilt */
 };
 
 static bool fd_ok(const struct ulk_ctl_exec *x, long fd)
@@ -1129,6 +1159,19 @@ static int decode_arg(struct reader *r, struct call_mem *m,
 			return -EINVAL;
 		sv->args[i] = (long)buf;
 		return 0;
+	case K_OPTVAL:
+		if (optval_is_fprog(sv->args[1], sv->args[2])) {
+			if (!take_item(r, m, -1, 0, &buf, &len) || !buf ||
+			    !len || len % sizeof(struct sock_filter) ||
+			    len / sizeof(struct sock_filter) > MAX_BPF_INSNS ||
+			    sv->args[a->ref] != sizeof(struct sock_fprog))
+				return -EINVAL;
+			sv->fprog.len = len / sizeof(struct sock_filter);
+			sv->fprog.filter = buf;
+			sv->args[i] = (long)&sv->fprog;
+			return 0;
+		}
+		/* fall through */
 	case K_IN:
 		if (!take_item(r, m, -1, 0, &buf, &len))
 			return -EINVAL;

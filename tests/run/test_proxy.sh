@@ -68,7 +68,7 @@ done
 
 "$BUILD_DIR/bin/ulk-proxy" --netns "/run/netns/$g" --tap ulkg0 --ip 10.74.0.1/24 \
 	--ip6 fd74::1/64 --map 10.74.0.1:8080=127.0.0.1:9107 --max-conns 20 --udp-timeout 2 \
-	--dns 10.75.0.2 --name "proxytest-$$" \
+	--dns 10.75.0.2 --name "proxytest-$$" --pcap "$tmp/proxy.pcap" \
 	>"$tmp/proxy.out" 2>"$tmp/proxy.err" &
 proxy=$!
 pids+=($proxy)
@@ -135,6 +135,11 @@ rc=$?
 line=$(grep "accepted" "$tmp/proxy.err")
 echo "    $line"
 [ $rc = 0 ] && pass "ulk-proxy exited 0 at SIGTERM" || { bad "ulk-proxy exited $rc"; tail -20 "$tmp/proxy.err"; }
+if command -v tcpdump >/dev/null; then
+	n=$(tcpdump -nr "$tmp/proxy.pcap" 'icmp and host 10.75.0.2' 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] && pass "--pcap, written by the sandboxed proxy: $(tcpdump -nr "$tmp/proxy.pcap" 2>/dev/null | wc -l) frames, $n of the guest's pings" \
+		|| bad "--pcap: no ICMP of the guest in $(tcpdump -nr "$tmp/proxy.pcap" 2>&1 | head -3)"
+fi
 lim=$(sed -n 's/.*refused-limit \([0-9]*\).*/\1/p' <<<"$line")
 pol=$(sed -n 's/.*refused-policy \([0-9]*\).*/\1/p' <<<"$line")
 toh=$(sed -n 's/.*bytes-to-host \([0-9]*\).*/\1/p' <<<"$line")

@@ -5,6 +5,9 @@
 # through its control socket from outside its network namespace.
 #  - ulkctl list: name, pid, program, interfaces and addresses;
 #  - the short forms: cat, ls, sysctl (read and write);
+#  - capture: a pcap file and a pcap stream that tcpdump reads, the
+#    filter applied inside the instance, one line per frame without -w,
+#    64 KB segments seen whole; ulk-run --pcap from boot;
 #  - unmodified tools through `ulkctl NAME --`: ip addr/route (and a
 #    change, ip addr add, that the host then pings), ss -tinm with a live
 #    connection's congestion state and memory, nstat, procps sysctl -w,
@@ -14,16 +17,18 @@
 #  - the socket is gone once the instance exits.
 set -uo pipefail
 . "$SRC_DIR/tests/run/programs_ns.sh"
-programs_setup ip ss nstat sysctl ethtool python3
+programs_setup ip ss nstat sysctl ethtool python3 tcpdump curl
 
 CTL=$BUILD_DIR/bin/ulkctl
+mkdir -p "$tmp/www" && head -c 4000000 /dev/urandom >"$tmp/www/big"
 NAME=ctltest-$$
 ctl() { timeout 20 "$CTL" "$@"; }
 
 # The instance: an HTTP server; a host client in the namespace holds a
 # connection to it open.
 bg "$tmp/srv" timeout 120 ip netns exec "$ns" "$BUILD_DIR/bin/ulk-run" \
-	"${ULK_NET[@]}" --name "$NAME" -- python3 -m http.server --bind $U4 8080
+	"${ULK_NET[@]}" --name "$NAME" --pcap "$tmp/boot.pcap" -- \
+	python3 -m http.server --bind $U4 8080 --directory "$tmp/www"
 wait_port $U4 8080 || { bad "the server under ulk-run did not start"; cat "$tmp/srv"; exit 1; }
 bg "$tmp/hold" in_ns python3 -c "
 import socket, time
@@ -86,6 +91,29 @@ out=$(ctl "$NAME" -- ethtool -S eth0 2>&1)
 grep -Eq "^ *tx_kicks: [1-9]" <<<"$out" && pass "ethtool -S eth0: $(grep -c : <<<"$out") counters, $(grep tx_kicks <<<"$out" | head -1 | tr -s ' ')" \
 	|| { bad "ethtool -S"; echo "$out"; }
 
+# Capture while the host fetches from the server.
+bg "$tmp/fetch" in_ns bash -c "while :; do curl -s -o /dev/null http://$U4:8080/big; sleep 0.2; done"
+ctl "$NAME" capture -i eth0 -c 40 -w "$tmp/c.pcap" tcp port 8080 2>"$tmp/cap.err"
+out=$(tcpdump -nr "$tmp/c.pcap" 2>&1)
+n=$(grep -c "IP $H4.[0-9]* > $U4.8080\|IP $U4.8080 > $H4" <<<"$out")
+[ "$n" = 40 ] && grep -q "40 packets captured" "$tmp/cap.err" \
+	&& pass "capture -i eth0 -c 40 -w FILE 'tcp port 8080': tcpdump -r reads 40 frames of the connections" \
+	|| { bad "capture to a file: $n frames"; head -5 <<<"$out"; cat "$tmp/cap.err"; }
+big=$(tcpdump -nr "$tmp/c.pcap" 'greater 32768' 2>/dev/null | wc -l)
+[ "$big" -gt 0 ] && pass "segments above 32 KiB cross whole ($big of 40)" || bad "no frame above 32 KiB"
+out=$(ctl "$NAME" capture -c 5 -w - tcp 2>/dev/null | tcpdump -nr - 2>&1)
+[ "$(grep -c ' IP ' <<<"$out")" = 5 ] && pass "capture -w - | tcpdump -r -: 5 frames" || { bad "capture to a pipe"; echo "$out"; }
+out=$(ctl "$NAME" capture -c 3 tcp 2>&1)
+[ "$(grep -c 'IP .*tcp, length' <<<"$out")" = 3 ] && pass "capture without -w: $(head -1 <<<"$out")" \
+	|| { bad "capture summary"; echo "$out"; }
+out=$(timeout -s INT 2 "$CTL" "$NAME" capture -w "$tmp/none.pcap" udp port 9 2>&1); rc=$?
+[ "$(tcpdump -nr "$tmp/none.pcap" 2>/dev/null | wc -l)" = 0 ] && grep -q "0 packets captured" <<<"$out" \
+	&& pass "a filter nothing matches: ^C after 2 s, '$out', an empty capture" || bad "filter 'udp port 9': $rc '$out'"
+out=$(ctl "$NAME" capture 'tcp port' 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "filter" <<<"$out" && pass "a bad filter: exit 2, '$out'" || bad "bad filter: $rc '$out'"
+stop_bg_one() { kill "$1" 2>/dev/null; pkill -P "$1" 2>/dev/null; }
+stop_bg_one "${bg_pids[-1]}"
+
 before=$(ls /proc/$pid/task | wc -l)
 timeout -s KILL 1 "$CTL" "$NAME" -- ip monitor >/dev/null 2>&1
 for i in $(seq 50); do
@@ -110,4 +138,8 @@ stop_bg
 	|| bad "socket '$sock' after exit"
 out=$(ctl list 2>&1)
 grep -q "^$NAME " <<<"$out" && bad "ulkctl list still shows $NAME" || pass "ulkctl list no longer shows it"
+out=$(tcpdump -nr "$tmp/boot.pcap" 2>&1)
+grep -q "Flags \[S\]" <<<"$out" && grep -q "ICMP6\|ARP" <<<"$out" \
+	&& pass "ulk-run --pcap: from boot ($(grep -c . <<<"$out") frames, the first: $(sed -n 2p <<<"$out" | cut -c1-60))" \
+	|| { bad "ulk-run --pcap"; head -5 <<<"$out"; }
 exit $fail

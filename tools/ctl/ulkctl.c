@@ -22,7 +22,12 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/filter.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,7 @@
 #include <ulk/linux/fcntl.h>
 #include <ulk/socket_extra.h>
 
+#include "capture.h"
 #include "ctl/ctl.h"
 #include "ctl/proto.h"
 
@@ -48,6 +54,7 @@ static const char usage_text[] =
 "       ulkctl NAME cat PATH\n"
 "       ulkctl NAME ls PATH\n"
 "       ulkctl NAME sysctl KEY[=VALUE]\n"
+"       ulkctl NAME capture [-i IF] [-w FILE|-] [-c N] [-s SNAPLEN] [FILTER]\n"
 "\n"
 "Look into and change a running ulk instance (a program under ulk-run,\n"
 "an ulk-proxy, a program linking libulk) from outside it.\n"
@@ -62,6 +69,12 @@ static const char usage_text[] =
 "  NAME cat PATH        print a file of the instance (/proc/net/snmp)\n"
 "  NAME ls PATH         list a directory of the instance (/proc/sys/net)\n"
 "  NAME sysctl KEY[=V]  read or set a kernel parameter of the instance\n"
+"  NAME capture ...     capture the instance's frames: -i one interface\n"
+"                       (default all), -w a pcap file or - for standard\n"
+"                       output (tcpdump -r, tshark, Wireshark read it;\n"
+"                       without -w, one line per frame), -c stop after N,\n"
+"                       -s keep SNAPLEN bytes of each; FILTER is tcpdump's\n"
+"                       syntax, run inside the instance. Ends at ^C.\n"
 "\n"
 "NAME is what ulk-run --name or ulk-proxy --name gave (default: program\n"
 "name and pid), or a control socket's path. Sockets live in\n"
@@ -275,6 +288,187 @@ static int cmd_sysctl(const char *arg)
 	return 0;
 }
 
+/* --- capture ------------------------------------------------------------ */
+
+static volatile sig_atomic_t capture_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	capture_stop = 1;
+}
+
+/* One line per frame when no -w is given: time, length, what it carries. */
+static void summarize(const unsigned char *p, size_t caplen, size_t len,
+		      const struct timespec *ts)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct tm tm;
+	unsigned int type;
+	size_t l3 = 14;
+
+	localtime_r(&ts->tv_sec, &tm);
+	printf("%02d:%02d:%02d.%06ld ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	       ts->tv_nsec / 1000);
+	if (caplen < 14) {
+		printf("short frame, length %zu\n", len);
+		return;
+	}
+	type = p[12] << 8 | p[13];
+	if (type == 0x0800 && caplen >= l3 + 20) {
+		size_t ihl = (p[l3] & 15) * 4;
+		unsigned int proto = p[l3 + 9];
+
+		inet_ntop(AF_INET, p + l3 + 12, a, sizeof(a));
+		inet_ntop(AF_INET, p + l3 + 16, b, sizeof(b));
+		if ((proto == 6 || proto == 17) && caplen >= l3 + ihl + 4)
+			printf("IP %s.%u > %s.%u: %s, length %zu\n", a,
+			       p[l3 + ihl] << 8 | p[l3 + ihl + 1], b,
+			       p[l3 + ihl + 2] << 8 | p[l3 + ihl + 3],
+			       proto == 6 ? "tcp" : "udp", len);
+		else
+			printf("IP %s > %s: proto %u, length %zu\n", a, b,
+			       proto, len);
+	} else if (type == 0x86dd && caplen >= l3 + 40) {
+		inet_ntop(AF_INET6, p + l3 + 8, a, sizeof(a));
+		inet_ntop(AF_INET6, p + l3 + 24, b, sizeof(b));
+		printf("IP6 %s > %s: next header %u, length %zu\n", a, b,
+		       p[l3 + 6], len);
+	} else if (type == 0x0806) {
+		printf("ARP, length %zu\n", len);
+	} else {
+		printf("ethertype 0x%04x, length %zu\n", type, len);
+	}
+}
+
+/* Read the pcap stream from @fd (a pipe from the capture) and print it. */
+static void print_stream(int fd)
+{
+	unsigned char hdr[24], rec[16];
+	static unsigned char frame[ULK_CAPTURE_SNAPLEN];
+	FILE *in = fdopen(fd, "r");
+
+	if (!in || fread(hdr, 1, sizeof(hdr), in) != sizeof(hdr))
+		return;
+	while (fread(rec, 1, sizeof(rec), in) == sizeof(rec)) {
+		uint32_t sec, nsec, caplen, len;
+		struct timespec ts;
+
+		memcpy(&sec, rec, 4);
+		memcpy(&nsec, rec + 4, 4);
+		memcpy(&caplen, rec + 8, 4);
+		memcpy(&len, rec + 12, 4);
+		if (caplen > sizeof(frame) ||
+		    fread(frame, 1, caplen, in) != caplen)
+			return;
+		ts.tv_sec = sec;
+		ts.tv_nsec = nsec;
+		summarize(frame, caplen, len, &ts);
+		fflush(stdout);
+	}
+}
+
+static int cmd_capture(const char *name, int argc, char **argv)
+{
+	struct ulk_capture c = { .stop = &capture_stop };
+	struct bpf_program prog = { 0 };
+	struct sock_fprog fprog;
+	struct sigaction sa = { .sa_handler = on_stop };
+	const char *ifname = NULL, *out = NULL;
+	char filter[4096] = "";
+	int opt, pipefd[2] = { -1, -1 };
+	pid_t printer = -1;
+	long n;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+i:w:c:s:")) != -1) {
+		char *end;
+
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'w': out = optarg; break;
+		case 'c':
+			c.count = strtol(optarg, &end, 10);
+			if (*end || c.count <= 0)
+				die(EXIT_USAGE, "-c %s: not a positive count", optarg);
+			break;
+		case 's':
+			c.snaplen = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || c.snaplen < 64 || c.snaplen > ULK_CAPTURE_SNAPLEN)
+				die(EXIT_USAGE, "-s %s: not 64..%d", optarg,
+				    ULK_CAPTURE_SNAPLEN);
+			break;
+		default:
+			die(EXIT_USAGE, "capture [-i IF] [-w FILE|-] [-c N] [-s SNAPLEN] [FILTER]");
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (strlen(filter) + strlen(argv[optind]) + 2 > sizeof(filter))
+			die(EXIT_USAGE, "filter too long");
+		if (*filter)
+			strcat(filter, " ");
+		strcat(filter, argv[optind]);
+	}
+	if (*filter) {
+		pcap_t *p = pcap_open_dead(ULK_CAPTURE_LINKTYPE,
+					   c.snaplen ? (int)c.snaplen :
+					   ULK_CAPTURE_SNAPLEN);
+
+		if (!p || pcap_compile(p, &prog, filter, 1,
+				       PCAP_NETMASK_UNKNOWN))
+			die(EXIT_USAGE, "filter '%s': %s", filter,
+			    p ? pcap_geterr(p) : "libpcap failed");
+		pcap_close(p);
+		fprog.len = (unsigned short)prog.bf_len;
+		fprog.filter = (struct sock_filter *)prog.bf_insns;
+		c.filter = &fprog;
+	}
+	attach_or_die(name);
+	if (ifname) {
+		c.ifindex = ulk_if_index(ifname);
+		if (c.ifindex < 0)
+			die(1, "-i %s: %s has no such interface", ifname, name);
+	}
+	if (!out) {
+		/* The summary printer reads what the capture writes. */
+		if (pipe(pipefd))
+			die(1, "pipe: %s", strerror(errno));
+		printer = fork();
+		if (printer == 0) {
+			close(pipefd[1]);
+			print_stream(pipefd[0]);
+			_exit(0);
+		}
+		close(pipefd[0]);
+		c.out_fd = pipefd[1];
+	} else if (!strcmp(out, "-")) {
+		c.out_fd = STDOUT_FILENO;
+	} else {
+		c.out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				0644);
+		if (c.out_fd < 0)
+			die(1, "%s: %s", out, strerror(errno));
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ulk_sigaction(SIGINT, &sa, NULL);
+	ulk_sigaction(SIGTERM, &sa, NULL);
+	if (ulk_capture_header(c.out_fd, c.snaplen))
+		die(1, "writing the capture: %s", strerror(errno));
+	n = ulk_capture_run(&c);
+	if (n < 0 && !c.packets)
+		die(1, "capture in %s: %s", name, ulk_strerror(n));
+	if (printer > 0) {
+		close(pipefd[1]);
+		waitpid(printer, NULL, 0);
+	} else if (c.out_fd != STDOUT_FILENO) {
+		close(c.out_fd);
+	}
+	fprintf(stderr, "%ld packet%s captured\n", c.packets,
+		c.packets == 1 ? "" : "s");
+	pcap_freecode(&prog);
+	return 0;
+}
+
 /* --- NAME -- CMD --------------------------------------------------------- */
 
 static void find_shim(char *buf, size_t n)
@@ -347,12 +541,14 @@ int main(int argc, char **argv)
 			die(EXIT_USAGE, "no command after --");
 		return cmd_run(argv[1], argv + 3);
 	}
+	if (!strcmp(argv[2], "capture"))
+		return cmd_capture(argv[1], argc - 2, argv + 2);
 	if (argc != 4)
 		die(EXIT_USAGE, "%s %s: takes one argument (see ulkctl --help)",
 		    argv[1], argv[2]);
 	if (strcmp(argv[2], "cat") && strcmp(argv[2], "ls") &&
 	    strcmp(argv[2], "sysctl"))
-		die(EXIT_USAGE, "%s: unknown command (list, cat, ls, sysctl or -- CMD)",
+		die(EXIT_USAGE, "%s: unknown command (list, cat, ls, sysctl, capture or -- CMD)",
 		    argv[2]);
 	attach_or_die(argv[1]);
 	if (!strcmp(argv[2], "cat"))

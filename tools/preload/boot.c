@@ -40,6 +40,7 @@
 #include <ulk/linux/resource.h>
 #include <ulk/linux/fcntl.h>
 
+#include "capture.h"
 #include "ctl/ctl.h"
 #include "options.h"
 #include "shim.h"
@@ -360,6 +361,15 @@ static void boot_steps(void)
 	}
 	booted = 1;
 	boot_pid = (long)getpid();
+	/* From boot, so that the configuration's first frames are in it. */
+	if (*cfg.pcap && !check_only) {
+		boot_err = ulk_capture_start_file(cfg.pcap);
+		if (boot_err) {
+			shim_say("ulk-run: --pcap %s: %s", cfg.pcap,
+				 ulk_strerror(boot_err));
+			return;
+		}
+	}
 	/* configure() names what failed itself. */
 	boot_err = configure(&cfg);
 	if (boot_err)

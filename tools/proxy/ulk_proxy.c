@@ -39,6 +39,7 @@
 #include <ulk/netdev.h>
 #include <ulk/linux/if_addr.h>
 
+#include "capture.h"
 #include "relay.h"
 #include "sandbox.h"
 
@@ -94,6 +95,8 @@ static const char usage_text[] =
 "                            ulk-proxy-PID)\n"
 "  --ctl PATH|none           its control socket (default NAME.sock in\n"
 "                            $XDG_RUNTIME_DIR/ulk, /run/ulk for root)\n"
+"  --pcap FILE               capture every frame from boot into FILE\n"
+"                            (pcap; the file is opened before the sandbox)\n"
 "  --verbose                 kernel log and relay notes on stderr\n"
 "  --help                    this text\n"
 "\n"
@@ -281,7 +284,7 @@ int main(int argc, char **argv)
 	enum { O_NETNS = 256, O_TAP, O_IP, O_IP6, O_MTU, O_MAP, O_ALLOW,
 	       O_DENY, O_MAXC, O_MAXF, O_UDPT, O_MEM, O_SYSCTL, O_VERBOSE,
 	       O_HELP, O_DNS, O_NODNS, O_GUEST, O_NODHCP, O_NOSANDBOX,
-	       O_NAME, O_CTL, O_TCP = 't' };
+	       O_NAME, O_CTL, O_PCAP, O_TCP = 't' };
 	static const struct option longs[] = {
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "tap", required_argument, NULL, O_TAP },
@@ -305,6 +308,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "ctl", required_argument, NULL, O_CTL },
+		{ "pcap", required_argument, NULL, O_PCAP },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 }
 	};
@@ -313,7 +317,7 @@ int main(int argc, char **argv)
 					   .ready = enter_sandbox };
 	static struct relay_counters cnt;
 	const char *netns = NULL, *tap = "ulk0", *ip = "10.0.2.2/24", *ip6 = NULL;
-	const char *sysctls[32], *dns = NULL, *guest_ip = NULL;
+	const char *sysctls[32], *dns = NULL, *guest_ip = NULL, *pcap = NULL;
 	int no_dns = 0, no_dhcp = 0;
 	static struct dhcp_lease lease;
 	char ifname[32];
@@ -403,6 +407,7 @@ int main(int argc, char **argv)
 		case O_VERBOSE: cfg.verbose = 1; so.verbose = 1; break;
 		case O_NAME: so.name = optarg; break;
 		case O_CTL: so.ctl = optarg; break;
+		case O_PCAP: pcap = optarg; break;
 		case O_HELP: fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
@@ -428,6 +433,9 @@ int main(int argc, char **argv)
 		die("--name %s: 1 to 63 letters, digits, '.', '_' or '-'", so.name);
 	if (err)
 		die("cannot boot ulk: %s", ulk_strerror(err));
+	/* Before the link is up: the guest's first frames are in it. */
+	if (pcap && (err = ulk_capture_start_file(pcap)))
+		die("--pcap %s: %s", pcap, ulk_strerror(err));
 	idx = ulk_netdev_ifindex(dev);
 	if (idx < 0 || ulk_if_set_up(1, 1) || ulk_if_set_up(idx, 1))
 		die("the kernel did not take the device");

@@ -218,7 +218,7 @@ static int add_settings(struct loader *l, struct json_object *top)
 {
 	static const char *const keys[] = {
 		"net", "gw", "gw6", "dns", "sysctl", "mem", "pin", "name", "ctl",
-		"verbose", NULL
+		"pcap", "verbose", NULL
 	};
 	struct json_object *v;
 	char key[160];
@@ -233,7 +233,7 @@ static int add_settings(struct loader *l, struct json_object *top)
 		for (k = 0; keys[k] && strcmp(keys[k], name); k++)
 			;
 		if (!keys[k])
-			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, pin, name, ctl, verbose)",
+			return fail(l, "unknown key \"%s\" (known: net, gw, gw6, dns, sysctl, mem, pin, name, ctl, pcap, verbose)",
 				    name);
 	}
 	if (json_object_object_get_ex(top, "net", &v)) {
@@ -281,6 +281,9 @@ static int add_settings(struct loader *l, struct json_object *top)
 		return ret;
 	if (json_object_object_get_ex(top, "ctl", &v) &&
 	    (ret = add_string(l, "ctl", "--ctl", v)))
+		return ret;
+	if (json_object_object_get_ex(top, "pcap", &v) &&
+	    (ret = add_string(l, "pcap", "--pcap", v)))
 		return ret;
 	if (json_object_object_get_ex(top, "verbose", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))

@@ -501,6 +501,17 @@ static int set_ctl(struct parser *p, const char *v)
 	return 0;
 }
 
+static int set_pcap(struct parser *p, const char *v)
+{
+	if (*p->cfg->pcap)
+		return fail(p, "--pcap %s: given twice", v);
+	if (!*v)
+		return fail(p, "--pcap: an empty path");
+	if (!copy(p->cfg->pcap, sizeof(p->cfg->pcap), v))
+		return fail(p, "--pcap: path too long");
+	return 0;
+}
+
 static int set_verbose(struct parser *p, const char *v)
 {
 	(void)v;
@@ -561,6 +572,7 @@ static const struct option_def {
 	{ "--pin", true, false, set_pin },
 	{ "--name", true, false, set_name },
 	{ "--ctl", true, false, set_ctl },
+	{ "--pcap", true, false, set_pcap },
 	{ "--verbose", false, false, set_verbose },
 	{ "--help", false, false, set_help },
 	{ "--config", true, false, set_config },

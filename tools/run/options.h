@@ -24,6 +24,7 @@
  *   --pin CPULIST                            CPUs for ulk's own threads
  *   --name NAME                              the instance's name (ulkctl)
  *   --ctl PATH|none                          its control socket
+ *   --pcap FILE                              capture every frame from boot
  *   --verbose                                kernel log and shim notes
  *   --config FILE                            ulk-run only: JSON settings
  *   --preload LIB.so                         ulk-run only: extra preload
@@ -111,6 +112,7 @@ struct ulk_run_sysctl {
  * @pin: --pin CPU list for ulk's own threads, "" for none.
  * @name: --name, "" for the default (program name and pid).
  * @ctl: --ctl: "" for the default place, "none", or a socket path.
+ * @pcap: --pcap FILE (absolute, made so by ulk-run), "" for none.
  * @verbose: --verbose given.
  * @help: --help given (ulk-run prints usage and exits 0).
  * @config: --config FILE path, "" if none (ulk-run expands it).
@@ -129,6 +131,7 @@ struct ulk_run_config {
 	char pin[256];
 	char name[64];
 	char ctl[108];
+	char pcap[4096];
 	int verbose;
 	int help;
 	char config[4096];

@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -96,6 +97,8 @@ static const char usage_text[] =
 "                            program name and pid)\n"
 "  --ctl PATH|none           its control socket (default NAME.sock in\n"
 "                            $XDG_RUNTIME_DIR/ulk, /run/ulk for root)\n"
+"  --pcap FILE               capture every frame of every interface from\n"
+"                            boot into FILE (pcap; tcpdump -r reads it)\n"
 "  --verbose                 kernel log and shim notes on stderr\n"
 "\n"
 "ulk-run:\n"
@@ -424,6 +427,14 @@ int main(int argc, char **argv)
 	if (ulk_run_check_devices(&cfg, err, sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
 	check_name(&cfg);
+	if (*cfg.pcap) {
+		/* Refused now rather than at the program's first socket. */
+		int fd = open(cfg.pcap, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			die(EXIT_USAGE, "--pcap %s: %s", cfg.pcap, strerror(errno));
+		close(fd);
+	}
 	find_shim(shim);
 	check_preloads(cfg.preloads);
 	find_program(argv[prog], path);
